@@ -1,0 +1,3 @@
+from codestar.cli.main import main
+
+main()
