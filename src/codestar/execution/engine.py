@@ -1,0 +1,380 @@
+"""The execution engine: a pool of warm sandboxed workers that run programs on tests.
+
+    >>> from codestar.execution.engine import Engine
+    >>> from codestar.execution.types import Program
+    >>> from codestar.problems.model import TestCase
+    >>> with Engine(workers=1) as engine:                       # doctest: +SKIP
+    ...     engine.run(Program("print(int(input()) * 2)"), [TestCase("21\\n", "42")]).passed
+    True
+
+One worker process per core is started on first use and kept warm; each job (one program
+on a list of tests) goes to the next free worker. The API is shaped for S*: `run_matrix`
+runs K programs on T inputs and returns the K x T outcomes, `run` with
+``stop_on_failure=True`` is plain grading, and `arun` / `submit` let an asyncio or threaded
+caller overlap executions with model calls.
+
+What it does not do: choose tests, cache results (the run store does) or decide anything
+about candidates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import queue
+import random
+import subprocess
+import sys
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from codestar.errors import SandboxError
+from codestar.execution.isolation import IsolationMode, IsolationReport, clean_environment
+from codestar.execution.protocol import read_message, write_message
+from codestar.execution.types import (
+    GradingRule,
+    Limits,
+    Program,
+    ProgramResult,
+    TestOutcome,
+    Verdict,
+)
+from codestar.problems.model import ProblemKind, TestCase
+
+Gate = Callable[[], AbstractContextManager[Any]]
+
+#: Workers' children run as uids from here on (unused by real accounts).
+UID_BASE = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    program: Program
+    tests: tuple[TestCase, ...]
+    limits: Limits
+    rule: GradingRule
+    stop_on_failure: bool
+
+    def message(self, job_id: int) -> dict[str, Any]:
+        limits = self.limits
+        return {
+            "id": job_id,
+            "source": self.program.source,
+            "kind": self.program.kind.value,
+            "entry": self.program.entry_point,
+            "inputs": [t.input for t in self.tests],
+            "expected": [t.expected for t in self.tests],
+            "stop_on_failure": self.stop_on_failure,
+            "float_tolerance": self.rule.float_tolerance,
+            "limits": {
+                "timeout_s": limits.timeout_s,
+                "cpu_s": limits.effective_cpu_s,
+                "memory_mb": limits.memory_mb,
+                "processes": limits.processes,
+                "output_bytes": limits.output_bytes,
+                "captured_chars": limits.captured_chars,
+            },
+        }
+
+
+def _outcome(raw: dict[str, Any]) -> TestOutcome:
+    return TestOutcome(
+        verdict=Verdict(raw["v"]),
+        elapsed_s=float(raw.get("t") or 0.0),
+        output=raw.get("out") or "",
+        output_digest=raw.get("d") or "",
+        truncated=bool(raw.get("tr")),
+        error=raw.get("e"),
+    )
+
+
+class _Worker:
+    """One worker process and the pipe protocol to it."""
+
+    def __init__(self, isolation: IsolationMode, uid: int) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = clean_environment({"PYTHONPATH": package_root})
+        command = [sys.executable, "-m", "codestar.execution.worker", "--isolation", isolation]
+        command += ["--uid", str(uid)]
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd="/",
+            start_new_session=True,  # a Ctrl-C in the terminal is the engine's to handle
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._in: IO[bytes] = self.process.stdin
+        self._out: IO[bytes] = self.process.stdout
+        hello = read_message(self._out)
+        if hello is None or not hello.get("ready"):
+            self.close()
+            detail = (hello or {}).get("error", "the worker exited during start-up")
+            raise SandboxError(
+                f"could not start an execution worker: {detail}",
+                hint="run `codestar doctor` to see which isolation layers this machine supports",
+            )
+        report = hello["report"]
+        self.report = IsolationReport(
+            mode=report["mode"], active=tuple(report["active"]), inactive=report["inactive"]
+        )
+
+    def run(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """Send a job and wait for its answer; None when the worker died."""
+        try:
+            write_message(self._in, message)
+            return read_message(self._out)
+        except (BrokenPipeError, OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._in.close()
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        with contextlib.suppress(OSError):
+            self._out.close()
+
+
+_STOP = object()
+
+
+class Engine:
+    """A pool of sandboxed workers; thread-safe; use as a context manager or `close()`.
+
+    workers: processes to run programs in parallel (default: the machine's cores).
+    limits: default per-test limits (each call may override them).
+    rule: default grading rule.
+    isolation: ``auto`` (the strongest the machine allows), ``namespaces`` (fail if
+        they are unavailable) or ``minimal`` (rlimits, clean environment, scratch dir).
+    gate: a context-manager factory entered around every job, e.g. to take turns with
+        a local model for the CPU.
+    """
+
+    def __init__(
+        self,
+        *,
+        workers: int | None = None,
+        limits: Limits | None = None,
+        rule: GradingRule | None = None,
+        isolation: IsolationMode = "auto",
+        gate: Gate | None = None,
+    ) -> None:
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers or os.cpu_count() or 1
+        self.limits = limits or Limits()
+        self.rule = rule or GradingRule()
+        self.isolation_mode: IsolationMode = isolation
+        self.gate = gate
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._handles: list[_Worker | None] = []
+        self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
+        self._report: IsolationReport | None = None
+        self._ids = itertools.count()
+        self._uid_base = UID_BASE + random.randrange(1 << 20) * 64
+        self._finalizer = weakref.finalize(self, Engine._shutdown, self._queue, self._handles)
+
+    # -- life cycle
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise SandboxError("the execution engine is closed")
+            if self._started:
+                return
+            first = _Worker(self.isolation_mode, self._uid_base)
+            self._report = first.report
+            self._handles.append(first)
+            for slot in range(1, self.workers):
+                self._handles.append(None)  # started by its thread, in parallel
+            for slot in range(self.workers):
+                thread = threading.Thread(
+                    target=self._serve, args=(slot,), name=f"codestar-worker-{slot}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+            self._started = True
+
+    def _spawn(self, slot: int) -> _Worker:
+        return _Worker(self.isolation_mode, self._uid_base + slot)
+
+    def _serve(self, slot: int) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                self._queue.put(_STOP)  # let the other threads see it too
+                return
+            job, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._execute(slot, job))
+            except BaseException as error:
+                future.set_exception(error)
+
+    def _execute(self, slot: int, job: _Job) -> ProgramResult:
+        message = job.message(next(self._ids))
+        for attempt in range(2):
+            worker = self._handles[slot]
+            if worker is None or worker.process.poll() is not None:
+                worker = self._spawn(slot)
+                self._handles[slot] = worker
+            gate = self.gate() if self.gate else contextlib.nullcontext()
+            with gate:
+                answer = worker.run(message)
+            if answer is None:  # the worker died; replace it and try once more
+                worker.close()
+                self._handles[slot] = None
+                continue
+            if "error" in answer:
+                raise SandboxError(f"the execution worker failed: {answer['error']}")
+            return ProgramResult(tuple(_outcome(raw) for raw in answer["outcomes"]))
+        raise SandboxError("an execution worker died twice running the same job")
+
+    @staticmethod
+    def _shutdown(jobs: queue.SimpleQueue[Any], handles: list[_Worker | None]) -> None:
+        jobs.put(_STOP)
+        for worker in handles:
+            if worker is not None:
+                worker.close()
+
+    def close(self) -> None:
+        """Stop every worker; pending jobs are cancelled."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not _STOP:
+                item[1].cancel()
+        self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._finalizer()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def isolation(self) -> IsolationReport:
+        """Which isolation layers are active (starts the workers if needed)."""
+        self._start()
+        assert self._report is not None
+        return self._report
+
+    # -- running
+
+    def submit(
+        self,
+        program: Program,
+        tests: Iterable[TestCase],
+        *,
+        stop_on_failure: bool = False,
+        limits: Limits | None = None,
+        rule: GradingRule | None = None,
+    ) -> Future[ProgramResult]:
+        """Queue one program on ``tests``; the future holds its `ProgramResult`."""
+        if program.kind is ProblemKind.FUNCTIONAL and not program.entry_point:
+            raise ValueError("a functional program needs an entry point")
+        self._start()
+        job = _Job(
+            program=program,
+            tests=tuple(tests),
+            limits=limits or self.limits,
+            rule=rule or self.rule,
+            stop_on_failure=stop_on_failure,
+        )
+        future: Future[ProgramResult] = Future()
+        if not job.tests:
+            future.set_result(ProgramResult(()))
+            return future
+        self._queue.put((job, future))
+        return future
+
+    def run(
+        self,
+        program: Program,
+        tests: Iterable[TestCase],
+        *,
+        stop_on_failure: bool = False,
+        limits: Limits | None = None,
+        rule: GradingRule | None = None,
+    ) -> ProgramResult:
+        """Run one program on ``tests`` and wait for the outcomes."""
+        return self.submit(
+            program, tests, stop_on_failure=stop_on_failure, limits=limits, rule=rule
+        ).result()
+
+    async def arun(
+        self,
+        program: Program,
+        tests: Iterable[TestCase],
+        *,
+        stop_on_failure: bool = False,
+        limits: Limits | None = None,
+        rule: GradingRule | None = None,
+    ) -> ProgramResult:
+        """`run` for asyncio callers: awaits without blocking the event loop."""
+        future = self.submit(
+            program, tests, stop_on_failure=stop_on_failure, limits=limits, rule=rule
+        )
+        return await asyncio.wrap_future(future)
+
+    def run_many(
+        self,
+        jobs: Sequence[tuple[Program, Sequence[TestCase]]],
+        *,
+        stop_on_failure: bool = False,
+        limits: Limits | None = None,
+        rule: GradingRule | None = None,
+        on_done: Callable[[int, ProgramResult], None] | None = None,
+    ) -> list[ProgramResult]:
+        """Run each (program, tests) pair, in parallel; results in the given order.
+
+        ``on_done(index, result)`` is called as each job finishes (for progress bars).
+        """
+        futures = [
+            self.submit(p, t, stop_on_failure=stop_on_failure, limits=limits, rule=rule)
+            for p, t in jobs
+        ]
+        if on_done is not None:
+            for index, future in enumerate(futures):
+                future.add_done_callback(
+                    lambda f, i=index: on_done(i, f.result()) if not f.exception() else None
+                )
+        return [future.result() for future in futures]
+
+    def run_matrix(
+        self,
+        programs: Sequence[Program],
+        tests: Sequence[TestCase],
+        *,
+        limits: Limits | None = None,
+        rule: GradingRule | None = None,
+    ) -> list[ProgramResult]:
+        """Every program on every test: the K x T outcome matrix (rows = programs)."""
+        return self.run_many([(p, tests) for p in programs], limits=limits, rule=rule)

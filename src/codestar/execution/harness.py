@@ -1,0 +1,274 @@
+"""What runs inside a sandboxed child: execute one program on a run of tests.
+
+The worker forks a child per program (and again after any test that did not end
+cleanly); the child compiles the program once and runs its tests one after another:
+
+* stdin programs run as ``python3 prog.py < input`` would: each test gets a fresh module
+  namespace named ``__main__``, a real file on fd 0 (so ``input()``, ``sys.stdin.buffer``,
+  ``open(0)`` and ``for line in sys.stdin`` all work) and a real file on fd 1;
+* functional programs are executed once; each test calls the entry point (a fresh
+  ``Solution()`` per test) with the JSON arguments and writes the JSON return value.
+
+After each test the child writes one JSON line on the status pipe. It exits after the
+last test, and right after any test that raised, so that the next test starts from a
+clean process. It never grades: the worker does, with the expected outputs the child
+never sees.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import json
+import os
+import resource
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+PROGRAM_FILE = "prog.py"
+FUNCTIONAL_MODULE = "solution"
+#: LeetCode-style judges allow deep recursion; `python3 prog.py` keeps the default.
+FUNCTIONAL_RECURSION_LIMIT = 50_000
+
+
+def input_path(index: int) -> str:
+    return f"in_{index}"
+
+
+def output_path(index: int) -> str:
+    return f"out_{index}"
+
+
+def return_path(index: int) -> str:
+    return f"ret_{index}"
+
+
+ERR_PATH = "err"
+_MISSING = object()
+
+
+def _report(status_fd: int, message: dict[str, Any]) -> None:
+    data = (json.dumps(message) + "\n").encode()
+    while data:
+        written = os.write(status_fd, data)
+        data = data[written:]
+
+
+def _error_line(error: BaseException) -> str:
+    lines = traceback.format_exception_only(type(error), error)
+    return lines[-1].strip() if lines else type(error).__name__
+
+
+def _classify(error: BaseException) -> tuple[str, str]:
+    """Status and message for an exception that ended a test."""
+    if isinstance(error, SystemExit):
+        code = error.code
+        if code is None or code == 0:
+            return "ok", ""
+        return "error", f"SystemExit: {code}"
+    if isinstance(error, MemoryError):
+        return "memory", "MemoryError"
+    if isinstance(error, OSError) and error.errno == errno.EFBIG:
+        return "output", "output limit exceeded"
+    return "error", _error_line(error)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        try:
+            return sorted(value)
+        except TypeError:
+            return list(value)
+    raise TypeError(f"return value of type {type(value).__name__} is not JSON-serializable")
+
+
+def _place(fd: int, target: int) -> None:
+    """Make ``fd`` the descriptor ``target`` (the program may have closed ``target``)."""
+    if fd != target:
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def _open_stdio(index: int) -> None:
+    """Point fds 0, 1 and 2 at this test's files and make fresh text streams on them."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    _place(os.open(input_path(index), os.O_RDONLY), 0)
+    _place(os.open(output_path(index), flags, 0o644), 1)
+    sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+
+
+def _finish_stdio() -> None:
+    """Flush whatever the program left as stdout, however it replaced it."""
+    for stream in (sys.stdout, sys.__stdout__, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except ValueError:  # closed by the program
+            pass
+
+
+def _join_threads(before: set[threading.Thread]) -> None:
+    """Wait for the program's non-daemon threads, as the interpreter does at exit."""
+    for thread in threading.enumerate():
+        if thread not in before and not thread.daemon and thread.is_alive():
+            thread.join()
+
+
+def _set_cpu_budget(seconds: float) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(used + seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _resolve_entry(
+    namespace: dict[str, Any], entry: str, prelude: dict[str, Any]
+) -> Callable[[], Callable[..., Any]]:
+    """A factory that returns the callable to test (a bound method of a fresh instance).
+
+    Only what the program defined counts: ``add`` must not resolve to the prelude's
+    ``operator.add``.
+    """
+    namespace = {k: v for k, v in namespace.items() if prelude.get(k, _MISSING) is not v}
+    solution = namespace.get("Solution")
+    if isinstance(solution, type) and hasattr(solution, entry):
+        return lambda: getattr(solution(), entry)  # type: ignore[no-any-return]
+    function = namespace.get(entry)
+    if callable(function) and not isinstance(function, type):
+        return lambda: function
+    for value in list(namespace.values()):
+        if (
+            isinstance(value, type)
+            and value.__module__ == FUNCTIONAL_MODULE
+            and hasattr(value, entry)
+        ):
+            owner = value
+            return lambda: getattr(owner(), entry)  # type: ignore[no-any-return]
+    raise NameError(
+        f"entry point {entry!r} is not defined: expected a class Solution with a method "
+        f"{entry!r} or a function {entry!r}"
+    )
+
+
+def run_tests(
+    *,
+    source: str,
+    kind: str,
+    entry: str | None,
+    indices: Sequence[int],
+    status_fd: int,
+    prelude: dict[str, Any],
+    cpu_seconds: float,
+) -> NoReturn:
+    """Run the program on the tests ``indices`` (files in the cwd); never returns."""
+    try:
+        code = compile(source, os.path.abspath(PROGRAM_FILE), "exec")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
+        _report(status_fd, {"i": indices[0], "s": "load", "e": _error_line(error), "t": 0.0})
+        os._exit(0)
+    if kind == "functional":
+        _run_functional(code, entry or "", indices, status_fd, prelude, cpu_seconds)
+    else:
+        _run_stdin(code, indices, status_fd, prelude, cpu_seconds)
+    _finish_stdio()
+    os._exit(0)
+
+
+def _fresh_namespace(prelude: dict[str, Any], name: str) -> dict[str, Any]:
+    namespace = dict(prelude)
+    namespace["__name__"] = name
+    namespace["__builtins__"] = builtins
+    namespace["__file__"] = os.path.abspath(PROGRAM_FILE)
+    return namespace
+
+
+def _run_stdin(
+    code: Any,
+    indices: Sequence[int],
+    status_fd: int,
+    prelude: dict[str, Any],
+    cpu_seconds: float,
+) -> None:
+    for index in indices:
+        _open_stdio(index)
+        _set_cpu_budget(cpu_seconds)
+        namespace = _fresh_namespace(prelude, "__main__")
+        before = set(threading.enumerate())
+        status, message = "ok", ""
+        start = time.perf_counter()
+        try:
+            exec(code, namespace)
+            _join_threads(before)
+            _finish_stdio()
+        except BaseException as error:  # the program's failure is data
+            status, message = _classify(error)
+            try:
+                _finish_stdio()
+            except BaseException as flush_error:
+                if status == "ok":
+                    status, message = _classify(flush_error)
+        elapsed = time.perf_counter() - start
+        _report(status_fd, {"i": index, "s": status, "e": message, "t": elapsed})
+        if status != "ok":
+            os._exit(0)
+
+
+def _run_functional(
+    code: Any,
+    entry: str,
+    indices: Sequence[int],
+    status_fd: int,
+    prelude: dict[str, Any],
+    cpu_seconds: float,
+) -> None:
+    sys.setrecursionlimit(FUNCTIONAL_RECURSION_LIMIT)
+    _open_stdio(indices[0])
+    namespace = _fresh_namespace(prelude, FUNCTIONAL_MODULE)
+    try:
+        exec(code, namespace)
+        factory = _resolve_entry(namespace, entry, prelude)
+    except BaseException as error:
+        status, message = _classify(error)
+        if status == "ok":  # a SystemExit(0) while loading is still no entry point
+            message = "SystemExit while loading the program"
+        _report(status_fd, {"i": indices[0], "s": "load", "e": message, "t": 0.0})
+        os._exit(0)
+    for index in indices:
+        _open_stdio(index)
+        _set_cpu_budget(cpu_seconds)
+        status, message = "ok", ""
+        start = time.perf_counter()
+        try:
+            with open(input_path(index), encoding="utf-8") as handle:
+                lines = handle.read().split("\n")
+            arguments = [json.loads(line) for line in lines if line.strip()]
+            result = factory()(*arguments)
+            elapsed = time.perf_counter() - start
+            try:
+                text = json.dumps(result, default=_jsonable, sort_keys=True)
+            except TypeError:
+                text = json.dumps(result, default=_jsonable)
+            with open(return_path(index), "w", encoding="utf-8") as handle:
+                handle.write(text)
+            _finish_stdio()
+        except BaseException as error:
+            elapsed = time.perf_counter() - start
+            status, message = _classify(error)
+            if status == "ok":
+                status, message = "error", "SystemExit raised instead of returning"
+        _report(status_fd, {"i": index, "s": status, "e": message, "t": elapsed})
+        if status != "ok":
+            os._exit(0)

@@ -1,0 +1,496 @@
+"""A warm worker: runs jobs (one program on a list of tests) inside the sandbox.
+
+The engine starts one worker per core as ``python -m codestar.execution.worker``. At
+start-up the worker imports everything programs commonly use, enters its namespaces
+(when it can), installs the syscall filter and says which layers are active. For each
+job it writes the program and inputs into a fresh scratch directory, forks a child that
+drops to the worker's own uid and runs the tests (see `codestar.execution.harness`),
+enforces the per-test wall-clock limit, grades each output against the expected one
+(which the child never sees), kills whatever the program left behind and removes the
+scratch directory.
+
+It does not schedule: one job at a time, in the order the engine sends them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import math
+import os
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from codestar.execution import harness, isolation
+from codestar.execution.grading import outputs_match
+from codestar.execution.prelude import build_prelude
+from codestar.execution.protocol import read_message, write_message
+from codestar.execution.types import GradingRule, Verdict
+from codestar.problems.model import ProblemKind
+
+#: How long a child may take to exit on its own after its last test.
+EXIT_GRACE_S = 2.0
+#: How long killing a job's leftovers may take before the worker gives up on them.
+SWEEP_DEADLINE_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class JobLimits:
+    timeout_s: float
+    cpu_s: float
+    memory_bytes: int
+    processes: int
+    output_bytes: int
+    captured_chars: int
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> JobLimits:
+        return cls(
+            timeout_s=float(message["timeout_s"]),
+            cpu_s=float(message["cpu_s"]),
+            memory_bytes=int(message["memory_mb"]) * 1024 * 1024,
+            processes=int(message["processes"]),
+            output_bytes=int(message["output_bytes"]),
+            captured_chars=int(message["captured_chars"]),
+        )
+
+
+class Sandbox:
+    """The worker's isolation state: which layers it set up, and who children become."""
+
+    def __init__(self, mode: str, uid: int | None) -> None:
+        self.requested = mode
+        self.active: list[str] = ["rlimits", "clean-environment", "scratch-directory"]
+        self.inactive: dict[str, str] = {}
+        self.namespaces = False
+        self.child_uid: int | None = None
+        self.scratch_root = tempfile.gettempdir()
+        self._setup(mode, uid)
+
+    def _setup(self, mode: str, uid: int | None) -> None:
+        is_root = os.geteuid() == 0
+        if mode != "minimal" and sys.platform.startswith("linux"):
+            try:
+                isolation.enter_namespaces(as_root=is_root)
+            except OSError as error:
+                if mode == "namespaces":
+                    raise
+                reason = f"namespaces unavailable: {error.strerror or error}"
+                for layer in ("network-namespace", "pid-namespace", "mount-namespace"):
+                    self.inactive[layer] = reason
+            else:
+                self._become_namespace_init()
+                self.namespaces = True
+                self.active += ["network-namespace", "pid-namespace", "mount-namespace"]
+        else:
+            reason = "minimal isolation requested" if mode == "minimal" else "not Linux"
+            for layer in ("network-namespace", "pid-namespace", "mount-namespace"):
+                self.inactive[layer] = reason
+        if is_root and self.namespaces and uid is not None:
+            self.child_uid = uid
+            self.active.append("uid-separation")
+        else:
+            self.inactive["uid-separation"] = (
+                "needs root and namespaces" if not is_root or not self.namespaces else "no uid"
+            )
+        if not self.namespaces:
+            with contextlib.suppress(OSError, AttributeError):
+                isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
+        try:
+            isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
+            isolation.install_seccomp()
+            self.active.append("seccomp")
+        except (OSError, AttributeError) as error:
+            self.inactive["seccomp"] = str(error)
+
+    def _become_namespace_init(self) -> None:
+        """Fork; the child is pid 1 of the new pid namespace and carries on as the worker."""
+        pid = os.fork()
+        if pid:
+            # The outer process only mirrors the inner one's exit; if it is killed, the
+            # inner one gets SIGKILL (parent-death signal) and the namespace goes with it.
+            _, status = os.waitpid(pid, 0)
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+        isolation.finish_namespaces()
+
+    def report(self) -> dict[str, Any]:
+        mode = "namespaces" if self.namespaces else "minimal"
+        return {"mode": mode, "active": self.active, "inactive": self.inactive}
+
+    def sweep(self, child_pid: int | None = None) -> None:
+        """Kill every process a job left behind, and reap them."""
+        if self.namespaces:
+            # Everything but us (pid 1) goes; orphans are our children, so we reap them.
+            deadline = time.monotonic() + SWEEP_DEADLINE_S
+            while time.monotonic() < deadline:
+                victims = [int(n) for n in os.listdir("/proc") if n.isdigit() and n != "1"]
+                if not victims:
+                    break
+                for pid in victims:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, signal.SIGKILL)
+                self._reap_all()
+                time.sleep(0.0005)
+        else:
+            if child_pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child_pid, signal.SIGKILL)
+            self._kill_children()
+        self._reap_all()
+
+    def _kill_children(self) -> None:
+        me = os.getpid()
+        for _ in range(50):
+            children = []
+            with contextlib.suppress(OSError):
+                for name in os.listdir("/proc"):
+                    if not name.isdigit():
+                        continue
+                    try:
+                        with open(f"/proc/{name}/stat") as handle:
+                            fields = handle.read().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    if int(fields[1]) == me:
+                        children.append(int(name))
+            if not children:
+                return
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            self._reap_all()
+
+    @staticmethod
+    def _reap_all() -> None:
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+
+
+def _digest(kind: str, text: str) -> str:
+    if kind == "stdin":
+        text = "\n".join(line.strip() for line in text.strip().split("\n"))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class JobRunner:
+    """Runs one job message and returns its outcomes as plain dicts."""
+
+    def __init__(self, sandbox: Sandbox, prelude: dict[str, Any], job: dict[str, Any]) -> None:
+        self.sandbox = sandbox
+        self.prelude = prelude
+        self.source: str = job["source"]
+        self.kind: str = job["kind"]
+        self.entry: str | None = job.get("entry")
+        self.inputs: list[str] = job["inputs"]
+        self.expected: list[str | None] = job["expected"]
+        self.stop_on_failure: bool = bool(job.get("stop_on_failure"))
+        self.limits = JobLimits.from_message(job["limits"])
+        tolerance = job.get("float_tolerance")
+        self.rule = GradingRule(float_tolerance=tolerance)
+        self.outcomes: list[dict[str, Any] | None] = [None] * len(self.inputs)
+        self.scratch = ""
+
+    # -- setup and teardown
+
+    def run(self) -> list[dict[str, Any]]:
+        if not self.inputs:
+            return []
+        self.scratch = tempfile.mkdtemp(prefix="codestar-", dir=self.sandbox.scratch_root)
+        try:
+            self._write_files()
+            index = 0
+            while index < len(self.inputs):
+                index = self._run_child(index)
+        finally:
+            self.sandbox.sweep()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        return [o or _outcome(Verdict.NOT_RUN) for o in self.outcomes]
+
+    def _write_files(self) -> None:
+        with open(os.path.join(self.scratch, harness.PROGRAM_FILE), "w", encoding="utf-8") as f:
+            f.write(self.source)
+        for index, text in enumerate(self.inputs):
+            path = os.path.join(self.scratch, harness.input_path(index))
+            with open(path, "w", encoding="utf-8", errors="surrogatepass") as handle:
+                handle.write(text)
+        if self.sandbox.child_uid is not None:
+            os.chown(self.scratch, self.sandbox.child_uid, self.sandbox.child_uid)
+        os.chmod(self.scratch, 0o755)
+
+    def _child_limits(self, tests: int) -> isolation.ChildLimits:
+        return isolation.ChildLimits(
+            memory_bytes=self.limits.memory_bytes,
+            cpu_seconds=math.ceil(self.limits.cpu_s * tests) + 1,
+            processes=self.limits.processes,
+            file_bytes=self.limits.output_bytes + 1,
+        )
+
+    def _spawn(self, start: int) -> tuple[int, int]:
+        indices = list(range(start, len(self.inputs)))
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: confine, then run untrusted code; never returns
+            try:
+                os.close(read_fd)
+                os.setsid()
+                os.chdir(self.scratch)
+                err = os.open(harness.ERR_PATH, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.dup2(err, 2)
+                status_fd = os.dup2(write_fd, 3)
+                os.closerange(4, 1 << 16)
+                isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+                for name in ("SIGINT", "SIGTERM", "SIGPIPE", "SIGCHLD"):
+                    signal.signal(getattr(signal, name), signal.SIG_DFL)
+                uid = self.sandbox.child_uid
+                isolation.apply_rlimits(self._child_limits(len(indices)), set_processes=uid is not None)
+                if uid is not None:
+                    isolation.drop_privileges(uid)
+                harness.run_tests(
+                    source=self.source,
+                    kind=self.kind,
+                    entry=self.entry,
+                    indices=indices,
+                    status_fd=status_fd,
+                    prelude=self.prelude,
+                    cpu_seconds=self.limits.cpu_s,
+                )
+            finally:
+                os._exit(70)
+        os.close(write_fd)
+        return pid, read_fd
+
+    # -- supervision
+
+    def _run_child(self, start: int) -> int:
+        """Run tests from ``start`` in one child; return the index to continue from."""
+        pid, status_fd = self._spawn(start)
+        index = start
+        buffer = b""
+        test_start = time.monotonic()
+        try:
+            while index < len(self.inputs):
+                remaining = test_start + self.limits.timeout_s - time.monotonic()
+                ready, _, _ = select.select([status_fd], [], [], max(0.0, remaining))
+                if not ready:
+                    self._kill(pid)
+                    self._set(index, self._limit_outcome(index, Verdict.TIMEOUT))
+                    return self._after_failure(index)
+                data = os.read(status_fd, 1 << 16)
+                if not data:
+                    status = self._reap(pid)
+                    self._set(index, self._death_outcome(index, status, time.monotonic() - test_start))
+                    self.sandbox.sweep(pid)
+                    return self._after_failure(index)
+                buffer += data
+                while b"\n" in buffer and index < len(self.inputs):
+                    line, buffer = buffer.split(b"\n", 1)
+                    outcome, load_error = self._status_outcome(index, line)
+                    self._set(index, outcome)
+                    test_start = time.monotonic()
+                    if load_error:
+                        for rest in range(index + 1, len(self.inputs)):
+                            self._set(rest, dict(outcome, t=0.0))
+                        self._finish(pid)
+                        return len(self.inputs)
+                    if outcome["v"] not in (Verdict.PASSED, Verdict.COMPLETED):
+                        self._finish(pid)
+                        return self._after_failure(index)
+                    index += 1
+            self._finish(pid)
+            return len(self.inputs)
+        finally:
+            os.close(status_fd)
+
+    def _after_failure(self, index: int) -> int:
+        outcome = self.outcomes[index]
+        failed = outcome is not None and outcome["v"] != Verdict.PASSED
+        if self.stop_on_failure and failed:
+            return len(self.inputs)
+        return index + 1
+
+    def _set(self, index: int, outcome: dict[str, Any]) -> None:
+        self.outcomes[index] = outcome
+
+    def _finish(self, pid: int) -> None:
+        """Let the child exit on its own (briefly), then kill what is left."""
+        deadline = time.monotonic() + EXIT_GRACE_S
+        while time.monotonic() < deadline:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.0005)
+        else:
+            self._kill(pid)
+        self.sandbox.sweep(pid)
+
+    def _kill(self, pid: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        self._reap(pid)
+        self.sandbox.sweep(pid)
+
+    @staticmethod
+    def _reap(pid: int) -> tuple[int, float] | None:
+        """Wait for ``pid``; its wait status and CPU seconds (None if already reaped)."""
+        try:
+            _, status, usage = os.wait4(pid, 0)
+        except ChildProcessError:
+            return None
+        return status, usage.ru_utime + usage.ru_stime
+
+    # -- outcomes
+
+    def _read(self, path: str) -> tuple[bytes, bool]:
+        """The file's content (up to the output limit) and whether it went over."""
+        try:
+            with open(os.path.join(self.scratch, path), "rb") as handle:
+                data = handle.read(self.limits.output_bytes + 1)
+        except OSError:
+            return b"", False
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(self.scratch, path))
+        return data, len(data) > self.limits.output_bytes
+
+    def _output(self, index: int) -> tuple[str, bool]:
+        out, over = self._read(harness.output_path(index))
+        if self.kind == "functional":
+            ret, ret_over = self._read(harness.return_path(index))
+            return ret.decode("utf-8", "replace"), over or ret_over
+        return out.decode("utf-8", "replace"), over
+
+    def _graded(self, index: int, text: str, elapsed: float) -> dict[str, Any]:
+        expected = self.expected[index]
+        if expected is None:
+            verdict = Verdict.COMPLETED
+        elif outputs_match(ProblemKind(self.kind), text, expected, self.rule):
+            verdict = Verdict.PASSED
+        else:
+            verdict = Verdict.WRONG_ANSWER
+        return self._with_output(_outcome(verdict, elapsed), text)
+
+    def _with_output(self, outcome: dict[str, Any], text: str) -> dict[str, Any]:
+        cap = self.limits.captured_chars
+        outcome["out"] = text[:cap]
+        outcome["tr"] = len(text) > cap
+        outcome["d"] = _digest(self.kind, text)
+        return outcome
+
+    def _status_outcome(self, index: int, line: bytes) -> tuple[dict[str, Any], bool]:
+        """The outcome of a test the child reported on, and whether loading failed."""
+        import json
+
+        try:
+            message = json.loads(line)
+            status, error, elapsed = str(message["s"]), str(message["e"]), float(message["t"])
+        except (ValueError, KeyError, TypeError):
+            return _outcome(Verdict.RUNTIME_ERROR, 0.0, "garbled status from the program"), False
+        text, over = self._output(index)
+        if over or status == "output":
+            return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded"), False
+        if status == "ok":
+            return self._graded(index, text, elapsed), False
+        if status == "memory":
+            return _outcome(Verdict.MEMORY_LIMIT, elapsed, error), False
+        outcome = self._with_output(_outcome(Verdict.RUNTIME_ERROR, elapsed, error), text)
+        return outcome, status == "load"
+
+    def _limit_outcome(self, index: int, verdict: Verdict) -> dict[str, Any]:
+        _, over = self._output(index)
+        if over:
+            return _outcome(Verdict.OUTPUT_LIMIT, self.limits.timeout_s, "output limit exceeded")
+        return _outcome(verdict, self.limits.timeout_s, f"time limit of {self.limits.timeout_s:g} s")
+
+    def _death_outcome(
+        self, index: int, status: tuple[int, float] | None, elapsed: float
+    ) -> dict[str, Any]:
+        """The outcome of a test during which the child died without reporting."""
+        text, over = self._output(index)
+        if over:
+            return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded")
+        if status is None:
+            return _outcome(Verdict.RUNTIME_ERROR, elapsed, "the program vanished")
+        wait_status, cpu = status
+        if os.WIFSIGNALED(wait_status):
+            number = os.WTERMSIG(wait_status)
+            name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
+            if number == signal.SIGXFSZ:
+                return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded")
+            if number == signal.SIGXCPU or (
+                number == signal.SIGKILL and cpu >= self._child_limits(1).cpu_seconds - 1
+            ):
+                return _outcome(Verdict.TIMEOUT, elapsed, "CPU time limit exceeded")
+            if number == signal.SIGSEGV:
+                return _outcome(
+                    Verdict.RUNTIME_ERROR, elapsed, "Segmentation fault (stack overflow?)"
+                )
+            if number == signal.SIGKILL:
+                return _outcome(Verdict.MEMORY_LIMIT, elapsed, "killed (out of memory?)")
+            return _outcome(Verdict.RUNTIME_ERROR, elapsed, f"killed by {name}")
+        code = os.waitstatus_to_exitcode(wait_status)
+        if code == 0 and self.kind == "stdin":
+            return self._graded(index, text, elapsed)
+        return self._with_output(
+            _outcome(Verdict.RUNTIME_ERROR, elapsed, f"exited with status {code}"), text
+        )
+
+
+def _outcome(verdict: Verdict, elapsed: float = 0.0, error: str | None = None) -> dict[str, Any]:
+    return {"v": verdict.value, "t": round(elapsed, 6), "e": error or None}
+
+
+def serve(sandbox: Sandbox, stream_in: Any, stream_out: Any) -> None:
+    prelude = build_prelude()
+    write_message(stream_out, {"ready": True, "report": sandbox.report()})
+    while True:
+        job = read_message(stream_in)
+        if job is None or job.get("shutdown"):
+            return
+        try:
+            outcomes = JobRunner(sandbox, prelude, job).run()
+            write_message(stream_out, {"id": job.get("id"), "outcomes": outcomes})
+        except Exception as error:  # the worker itself failed: tell the engine
+            write_message(stream_out, {"id": job.get("id"), "error": repr(error)})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="codestar-worker")
+    parser.add_argument("--isolation", default="auto", choices=["auto", "namespaces", "minimal"])
+    parser.add_argument("--uid", type=int, default=None)
+    args = parser.parse_args(argv)
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL) if sys.platform.startswith(
+        "linux"
+    ) else None
+    os.umask(0o022)
+    # The protocol moves to private descriptors; fds 0 and 1 become /dev/null so that
+    # nothing printed by accident can corrupt it.
+    stream_in = os.fdopen(os.dup(0), "rb", buffering=1 << 16)
+    stream_out = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        sandbox = Sandbox(args.isolation, args.uid)
+    except OSError as error:
+        write_message(stream_out, {"ready": False, "error": f"sandbox set-up failed: {error}"})
+        return
+    serve(sandbox, stream_in, stream_out)
+
+
+if __name__ == "__main__":
+    main()

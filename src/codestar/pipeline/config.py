@@ -1,0 +1,117 @@
+"""The parameters of a solve run, validated once, and the model that plays each role.
+
+`SolveConfig` holds the numbers (how many samples, debug rounds, inputs, comparisons...);
+`Models` holds one backend per role (generator, debugger, input writer, judge), each
+defaulting to the generator, as in the paper's main runs where one model does everything.
+Neither knows about methods: a method reads the fields it needs and ignores the rest.
+This module does not open backends (see `codestar.llm.spec`).
+
+    >>> SolveConfig(samples=4, rounds=1).samples
+    4
+    >>> SolveConfig(samples=0)
+    Traceback (most recent call last):
+    ...
+    codestar.errors.ConfigError: samples must be at least 1, got 0 (use -n 1 or more)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from codestar.errors import ConfigError
+from codestar.execution.types import Limits
+from codestar.llm.backend import Backend
+
+Role = Literal["generator", "debugger", "input_writer", "judge"]
+ROLES: tuple[Role, ...] = ("generator", "debugger", "input_writer", "judge")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SolveConfig:
+    """What a method may spend on one problem.
+
+    samples: N independent candidates (paper: 16).
+    rounds: R debug rounds per candidate on the public tests (paper: 2).
+    temperature: sampling temperature of generation and debugging (paper: 0.7). The
+        auxiliary stages (inputs, distinguishing inputs, judging, generated tests) run
+        at temperature 0: they are asked once and should be reproducible.
+    inputs: how many test inputs the input writer is asked for.
+    max_comparisons: a cap on cluster pairs compared (largest clusters first);
+        ``None`` compares every pair, as the paper does.
+    max_tokens: the completion budget of every request.
+    seed: seeds the sampling requests (sample i gets seed + i) and the tie-breaking
+        random choices, so a run is reproducible on backends that honour seeds.
+    limits: per-test limits of every execution (``None``: the engine's own).
+    """
+
+    samples: int = 16
+    rounds: int = 2
+    temperature: float = 0.7
+    inputs: int = 8
+    max_comparisons: int | None = None
+    max_tokens: int = 2048
+    seed: int = 0
+    limits: Limits | None = None
+
+    def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise ConfigError(
+                f"samples must be at least 1, got {self.samples}", hint="use -n 1 or more"
+            )
+        if self.rounds < 0:
+            raise ConfigError(
+                f"rounds must be 0 or more, got {self.rounds}",
+                hint="use --rounds 0 to skip debugging",
+            )
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ConfigError(f"temperature must be between 0 and 2, got {self.temperature}")
+        if self.inputs < 1:
+            raise ConfigError(f"inputs must be at least 1, got {self.inputs}")
+        if self.max_comparisons is not None and self.max_comparisons < 1:
+            raise ConfigError(
+                f"max_comparisons must be at least 1, got {self.max_comparisons}",
+                hint="leave it unset to compare every pair of clusters",
+            )
+        if self.max_tokens < 1:
+            raise ConfigError(f"max_tokens must be at least 1, got {self.max_tokens}")
+
+    def with_(self, **changes: object) -> SolveConfig:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Models:
+    """The backend behind each role; unset roles fall back to the generator.
+
+    >>> from codestar.llm.scripted import ScriptedBackend
+    >>> writer = ScriptedBackend(["1"], model="small")
+    >>> Models(ScriptedBackend(["x"], model="big"), input_writer=writer).for_role("judge").model
+    'big'
+    """
+
+    generator: Backend
+    debugger: Backend | None = None
+    input_writer: Backend | None = None
+    judge: Backend | None = None
+
+    def for_role(self, role: Role) -> Backend:
+        """The backend that plays ``role``."""
+        if role not in ROLES:
+            raise ConfigError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
+        chosen: Backend | None = getattr(self, role)
+        return chosen if chosen is not None else self.generator
+
+    def distinct(self) -> tuple[Backend, ...]:
+        """Every distinct backend, once each (to close them)."""
+        seen: list[Backend] = []
+        for role in ROLES:
+            backend = self.for_role(role)
+            if all(backend is not other for other in seen):
+                seen.append(backend)
+        return tuple(seen)
+
+    def names(self) -> dict[str, str]:
+        """Role -> model name, for the trace."""
+        return {role: self.for_role(role).model for role in ROLES}

@@ -1,0 +1,583 @@
+"""Reading the test inputs (and input/output tests) a model wrote.
+
+The prompts ask for each input in its own fenced block: the raw standard input for stdin
+problems; for functional problems the arguments, one JSON value per argument and line
+(LiveCodeBench's format). Models deviate, so parsing forgives: Python literals
+(``True``, ``None``, ``'text'``, tuples) become JSON, ``name = value`` lines and calls
+such as ``twoSum([1, 2], 3)`` give their arguments, ``Input 1:`` headings stand in for
+missing fences. Every input that still does not fit (wrong number of arguments, not a
+value, empty, over `MAX_INPUT_CHARS`) is dropped and counted; nothing raises.
+
+`parse_generated_tests` reads the CodeT-style baseline's tests: ``Input:`` / ``Output:``
+block pairs for stdin problems, ``assert f(...) == value`` lines for functional ones.
+
+What this module deliberately does not do: judge whether an input is valid for the
+problem (a program that crashes on every candidate is filtered by the caller after
+running), or trust any expected output beyond the baseline that asks for it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codestar.pipeline.extraction import Block, find_blocks, strip_thinking
+from codestar.problems.model import ProblemKind, TestCase
+
+#: An input (or expected output) longer than this is dropped.
+MAX_INPUT_CHARS = 1_000_000
+#: Only this much of an answer is read (a few inputs of the largest size).
+MAX_ANSWER_CHARS = 4_000_000
+
+_HEADING = re.compile(
+    r"""^[ \t]*(?:[#>*_\-]+[ \t]*)*                        # markdown decoration
+    (?P<what>(?:test|example|sample)[ \t]*(?:case)?[ \t]*\#?\d*[ \t]*
+                (?:inputs?|outputs?|arguments|args)?
+            |inputs?|outputs?|expected(?:[ \t]+output)?|arguments|args)
+    [ \t]*\#?\d*[ \t]*(?:\*\*|__)?[ \t]*(?P<separator>[:.)\-])?[ \t]*(?:\*\*|__)?[ \t]*
+    (?P<rest>.*)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SEPARATOR = re.compile(r"^[ \t]*(?:-{3,}|={3,}|\*{3,})[ \t]*$")
+_CODE_NODES = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.For,
+    ast.While,
+    ast.If,
+    ast.With,
+    ast.Try,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedInputs:
+    """Inputs ready to run, and how many were given up.
+
+    ``dropped``: malformed (not parseable, wrong number of arguments, too large, empty);
+    ``duplicates``: repeats of an earlier input; ``surplus``: beyond the requested limit.
+    """
+
+    inputs: tuple[str, ...]
+    dropped: int = 0
+    duplicates: int = 0
+    surplus: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTests:
+    """Model-written input/expected-output tests and how many were dropped as malformed."""
+
+    tests: tuple[TestCase, ...]
+    dropped: int = 0
+    duplicates: int = 0
+
+
+def parse_inputs(
+    text: str,
+    *,
+    kind: ProblemKind,
+    arity: int | None = None,
+    limit: int | None = None,
+    parameters: Sequence[str] | None = None,
+) -> ParsedInputs:
+    """The test inputs in a model's answer, normalized for running.
+
+    Stdin inputs end with exactly one newline. Functional inputs are one JSON value per
+    line, and must have ``arity`` values when it is given (``len(parameters)`` when only
+    ``parameters`` is); ``parameters`` also orders ``name = value`` arguments.
+
+    >>> parse_inputs("```\\n[1, 2]\\n3\\n```\\n```\\n[True]\\n```", kind=ProblemKind.FUNCTIONAL,
+    ...              arity=2)
+    ParsedInputs(inputs=('[1, 2]\\n3',), dropped=1, duplicates=0, surplus=0)
+    """
+    if arity is None and parameters:
+        arity = len(parameters)
+    chunks, dropped = _chunks(text, kind=kind)
+    inputs: list[str] = []
+    seen: set[str] = set()
+    duplicates = surplus = 0
+    for chunk in chunks:
+        normalized = _normalize_input(chunk, kind=kind, arity=arity, parameters=parameters)
+        if normalized is None:
+            dropped += 1
+        elif normalized in seen:
+            duplicates += 1
+        elif limit is not None and len(inputs) >= limit:
+            surplus += 1
+        else:
+            seen.add(normalized)
+            inputs.append(normalized)
+    return ParsedInputs(tuple(inputs), dropped=dropped, duplicates=duplicates, surplus=surplus)
+
+
+def parse_generated_tests(
+    text: str,
+    *,
+    kind: ProblemKind,
+    arity: int | None = None,
+    parameters: Sequence[str] | None = None,
+) -> ParsedTests:
+    """Input/expected-output tests a model wrote (the CodeT-style baseline).
+
+    Stdin: ``Input:`` and ``Output:`` blocks in pairs. Functional: ``assert call(args) ==
+    value`` lines (in or out of a fence), or input/output block pairs as for stdin with
+    the input in the functional argument format and the output one value.
+    """
+    if arity is None and parameters:
+        arity = len(parameters)
+    text = _clean(text)
+    pairs: list[tuple[str, str]] = []
+    dropped = 0
+    if kind is ProblemKind.FUNCTIONAL:
+        asserted, dropped = _assert_tests(text, arity=arity, parameters=parameters)
+        pairs.extend(asserted)
+    if not pairs:
+        labelled, unpaired = _labelled_pairs(text)
+        dropped += unpaired
+        for raw_input, raw_output in labelled:
+            normalized = _normalize_input(raw_input, kind=kind, arity=arity, parameters=parameters)
+            expected = _normalize_output(raw_output, kind=kind)
+            if normalized is None or expected is None:
+                dropped += 1
+            else:
+                pairs.append((normalized, expected))
+    tests: list[TestCase] = []
+    seen: set[tuple[str, str]] = set()
+    duplicates = 0
+    for pair in pairs:
+        if pair in seen:
+            duplicates += 1
+            continue
+        seen.add(pair)
+        tests.append(TestCase(input=pair[0], expected=pair[1]))
+    return ParsedTests(tuple(tests), dropped=dropped, duplicates=duplicates)
+
+
+def signature_parameters(code: str, name: str) -> tuple[str, ...] | None:
+    """The parameter names of function ``name`` in ``code`` (without ``self``), or None.
+
+    Works on starter code whose body is empty, since only the header is read.
+
+    >>> signature_parameters("class Solution:\\n    def f(self, a: List[int], b=2) -> int:\\n", "f")
+    ('a', 'b')
+    """
+    match = re.search(rf"\bdef\s+{re.escape(name)}\s*\(", code)
+    if match is None:
+        return None
+    depth, end = 1, match.end()
+    while end < len(code) and depth:
+        depth += {"(": 1, ")": -1}.get(code[end], 0)
+        end += 1
+    if depth:
+        return None
+    tree = _parse(f"def _({code[match.end() : end - 1]}): pass")
+    if tree is None or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    arguments = tree.body[0].args
+    names = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    if names and names[0] in ("self", "cls"):
+        names = names[1:]
+    return tuple(names)
+
+
+# -- splitting an answer into raw inputs ------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    if not isinstance(text, str):
+        return ""
+    return strip_thinking(text[:MAX_ANSWER_CHARS].replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _chunks(text: str, *, kind: ProblemKind) -> tuple[list[str], int]:
+    """The raw inputs: fenced blocks, else heading- or separator-delimited sections."""
+    text = _clean(text)
+    blocks = find_blocks(text)
+    if blocks:
+        chunks: list[str] = []
+        dropped = 0
+        for block in blocks:
+            if not block.closed or _is_program(block, kind=kind) or _is_output(block.label):
+                dropped += not block.closed or _is_program(block, kind=kind)
+                continue
+            chunks.append(block.body)
+        return chunks, dropped
+    sections = [body for label, body in _sections(text) if not _is_output(label)]
+    if kind is ProblemKind.FUNCTIONAL and len(sections) <= 1:
+        # Without any structure, each paragraph (or line) may be one call's arguments.
+        sections = [part for part in re.split(r"\n[ \t]*\n", text) if part.strip()]
+    return sections, 0
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """Split unfenced text on ``Input N:``-style headings or ``---`` lines.
+
+    Each section is (heading label, body); text after ``Input:`` on the heading's own
+    line starts the body. Without any heading the whole text is one unlabelled section.
+    """
+    sections: list[tuple[str, list[str]]] = []
+    current: tuple[str, list[str]] | None = None
+    for line in text.split("\n"):
+        heading = _heading(line)
+        if heading is not None:
+            current = heading[0], [heading[1]] if heading[1] else []
+            sections.append(current)
+        elif _SEPARATOR.match(line):
+            current = None
+        else:
+            if current is None:
+                current = ("", [])
+                sections.append(current)
+            current[1].append(line)
+    result = []
+    for label, lines in sections:
+        body = "\n".join(_strip_prose(lines))
+        if body.strip():
+            result.append((label, body))
+    return result
+
+
+def _heading(line: str) -> tuple[str, str] | None:
+    """(label, text after it) when ``line`` is a heading such as ``**Input 2:** 5 3``.
+
+    A heading followed by more text needs a separator (``Input: 5``), so that prose
+    such as "Output the answer" is not one.
+    """
+    if len(line) > 200:
+        return None
+    match = _HEADING.match(line)
+    if match is None or (match["rest"].strip() and not match["separator"]):
+        return None
+    return match["what"].lower(), match["rest"].strip()
+
+
+def _strip_prose(lines: list[str]) -> list[str]:
+    """Drop leading lines that introduce rather than hold data ("Here are the inputs:")."""
+    start = 0
+    while start < len(lines) and (not lines[start].strip() or lines[start].rstrip().endswith(":")):
+        start += 1
+    return lines[start:]
+
+
+def _is_output(label: str) -> bool:
+    lowered = label.lower()
+    return "output" in lowered or "expected" in lowered or "result" in lowered
+
+
+def _is_program(block: Block, *, kind: ProblemKind) -> bool:
+    """A block holding code (a generator script, a solution) rather than data."""
+    tree = _parse(block.body)
+    if tree is None:
+        return False
+    if any(isinstance(node, _CODE_NODES) for node in tree.body):
+        return True
+    # `print(...)` or `x = 5` lines are code for stdin; for functional problems
+    # assignments are the `name = value` argument style.
+    return kind is ProblemKind.STDIN and block.is_python and _has_statement_code(tree)
+
+
+def _has_statement_code(tree: ast.Module) -> bool:
+    return any(
+        isinstance(node, ast.Assign | ast.AugAssign)
+        or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call))
+        for node in tree.body
+    )
+
+
+# -- normalizing one input ---------------------------------------------------------------
+
+
+def _normalize_input(
+    chunk: str, *, kind: ProblemKind, arity: int | None, parameters: Sequence[str] | None
+) -> str | None:
+    if len(chunk) > MAX_INPUT_CHARS or "\x00" in chunk:
+        return None
+    if kind is ProblemKind.STDIN:
+        lines = chunk.split("\n")
+        first = _heading(lines[0])
+        if first is not None and not first[1]:
+            lines = lines[1:]  # an "Input:" label repeated inside the block
+        body = "\n".join(line.rstrip("\r") for line in lines).strip("\n")
+        return body + "\n" if body.strip() else None
+    values = _arguments(chunk.strip(), arity=arity, parameters=parameters)
+    if values is None:
+        return None
+    encoded = [_to_json(value) for value in values]
+    if any(item is None for item in encoded):
+        return None
+    text = "\n".join(item for item in encoded if item is not None)
+    return text if len(text) <= MAX_INPUT_CHARS else None
+
+
+def _normalize_output(chunk: str, *, kind: ProblemKind) -> str | None:
+    if len(chunk) > MAX_INPUT_CHARS or "\x00" in chunk:
+        return None
+    if kind is ProblemKind.STDIN:
+        body = chunk.strip("\n")
+        return body + "\n" if body.strip() else None
+    values = _arguments(chunk.strip(), arity=1, parameters=None)
+    return _to_json(values[0]) if values else None
+
+
+def _arguments(
+    chunk: str, *, arity: int | None, parameters: Sequence[str] | None
+) -> list[Any] | None:
+    """The argument values of one functional input, trying each accepted style in turn."""
+    if not chunk:
+        return None
+    strategies: list[Callable[[], list[Any] | None]] = [
+        lambda: _json_stream(chunk),
+        lambda: _per_line(chunk, parameters),
+        lambda: _python_arguments(chunk, parameters),
+    ]
+    if arity == 1:
+        strategies.append(lambda: _single_value(chunk))
+    for strategy in strategies:
+        try:
+            values = strategy()
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, OverflowError):
+            continue
+        if values and (arity is None or len(values) == arity):
+            return values
+    return None
+
+
+def _json_stream(chunk: str) -> list[Any] | None:
+    """Whitespace-separated JSON values (pretty-printed multi-line values included)."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    position = 0
+    while True:
+        while position < len(chunk) and chunk[position].isspace():
+            position += 1
+        if position == len(chunk):
+            return values
+        value, position = decoder.raw_decode(chunk, position)
+        values.append(value)
+
+
+def _per_line(chunk: str, parameters: Sequence[str] | None) -> list[Any] | None:
+    """One value per line: JSON, a Python literal, or ``name = value``."""
+    named: list[tuple[str | None, Any]] = []
+    for line in chunk.split("\n"):
+        line = line.strip().rstrip(",;")
+        if not line:
+            continue
+        name, _, rest = line.partition("=")
+        if rest and name.strip().isidentifier() and not rest.startswith("="):
+            named.append((name.strip(), _literal(rest.strip())))
+        else:
+            named.append((None, _literal(line)))
+    return _order(named, parameters)
+
+
+def _python_arguments(chunk: str, parameters: Sequence[str] | None) -> list[Any] | None:
+    """A call ``f(1, b=2)``, ``a = 1, b = 2`` on one line, or assignment statements."""
+    text = chunk.strip().rstrip(";")
+    tree = _parse(text)
+    if tree is None:
+        tree = _parse(f"_({text})")  # "nums = [1, 2], target = 3"
+    if tree is None:
+        return None
+    if len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr):
+        node = tree.body[0].value
+        if isinstance(node, ast.Call):
+            named: list[tuple[str | None, Any]] = [
+                (None, ast.literal_eval(arg)) for arg in node.args
+            ]
+            named += [(kw.arg, ast.literal_eval(kw.value)) for kw in node.keywords]
+            return _order(named, parameters)
+        if isinstance(node, ast.Tuple):
+            return [ast.literal_eval(element) for element in node.elts]
+    assigned: list[tuple[str | None, Any]] = []
+    for statement in tree.body:
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            return None
+        assigned.append((statement.targets[0].id, ast.literal_eval(statement.value)))
+    return _order(assigned, parameters)
+
+
+def _single_value(chunk: str) -> list[Any] | None:
+    return [_literal(chunk)]
+
+
+def _order(named: list[tuple[str | None, Any]], parameters: Sequence[str] | None) -> list[Any]:
+    """Values in parameter order when every value is named after a known parameter."""
+    names = [name for name, _ in named]
+    if (
+        parameters
+        and all(names)
+        and set(names) == set(parameters)
+        and len(names) == len(set(names))
+    ):
+        by_name = dict(named)
+        return [by_name[name] for name in parameters]
+    if parameters and any(name and name not in parameters for name in names):
+        raise ValueError("argument named after no parameter")
+    return [value for _, value in named]
+
+
+def _literal(text: str) -> Any:
+    """A JSON value, or a Python literal (``True``, ``'a'``, ``(1, 2)``); ValueError if neither."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    tree = _parse(text, mode="eval")
+    if tree is None:
+        raise ValueError(f"not a value: {text[:40]!r}")
+    return ast.literal_eval(tree)
+
+
+def _to_json(value: Any) -> str | None:
+    """Compact-ish JSON for a parsed value; None for values JSON cannot hold."""
+    try:
+        converted = _jsonable(value)
+        return json.dumps(converted, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError, OverflowError):
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("not a finite number")
+        return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, set | frozenset):
+        items = [_jsonable(item) for item in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return items
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError("JSON object keys must be strings")
+        return {key: _jsonable(item) for key, item in value.items()}
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _parse(text: str, mode: str = "exec") -> Any:
+    try:
+        return ast.parse(text, mode=mode)
+    except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError):
+        return None
+
+
+# -- tests -------------------------------------------------------------------------------
+
+
+def _assert_tests(
+    text: str, *, arity: int | None, parameters: Sequence[str] | None
+) -> tuple[list[tuple[str, str]], int]:
+    """``assert f(args) == expected`` statements, wherever they are in the answer."""
+    pairs: list[tuple[str, str]] = []
+    dropped = 0
+    for statement in _assert_statements(text):
+        found = _assert_pair(statement, arity=arity, parameters=parameters)
+        if found is None:
+            dropped += 1
+        else:
+            pairs.append(found)
+    return pairs, dropped
+
+
+def _assert_statements(text: str) -> Iterator[str]:
+    """The source of each assert: whole parseable blocks first, else line by line."""
+    sources = [block.body for block in find_blocks(text)] or [text]
+    for source in sources:
+        tree = _parse(source)
+        if tree is not None:
+            for node in tree.body:
+                if isinstance(node, ast.Assert):
+                    yield ast.get_source_segment(source, node) or ""
+            continue
+        for line in source.split("\n"):
+            if line.strip().startswith("assert "):
+                yield line.strip()
+
+
+def _assert_pair(
+    source: str, *, arity: int | None, parameters: Sequence[str] | None
+) -> tuple[str, str] | None:
+    tree = _parse(source)
+    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return None
+    test = tree.body[0].test
+    if not (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq | ast.Is)
+    ):
+        return None
+    left, right = test.left, test.comparators[0]
+    call, expected = (left, right) if isinstance(left, ast.Call) else (right, left)
+    if not isinstance(call, ast.Call):
+        return None
+    try:
+        named: list[tuple[str | None, Any]] = [(None, ast.literal_eval(a)) for a in call.args]
+        named += [(kw.arg, ast.literal_eval(kw.value)) for kw in call.keywords]
+        values = _order(named, parameters)
+        result = ast.literal_eval(expected)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not values or (arity is not None and len(values) != arity):
+        return None
+    encoded = [_to_json(value) for value in values]
+    expected_json = _to_json(result)
+    if expected_json is None or any(item is None for item in encoded):
+        return None
+    text = "\n".join(item for item in encoded if item is not None)
+    if len(text) > MAX_INPUT_CHARS or len(expected_json) > MAX_INPUT_CHARS:
+        return None
+    return text, expected_json
+
+
+def _labelled_pairs(text: str) -> tuple[list[tuple[str, str]], int]:
+    """(input, output) pairs from labelled blocks or sections; unpaired parts counted."""
+    blocks = find_blocks(text)
+    if blocks:
+        parts = [(_role(block.label), block.body) for block in blocks if block.closed]
+        unclosed = sum(not block.closed for block in blocks)
+    else:
+        parts = [(_role(label), body) for label, body in _sections(text)]
+        unclosed = 0
+    pairs: list[tuple[str, str]] = []
+    unpaired = unclosed
+    pending: str | None = None
+    for role, body in parts:
+        if role == "output" or (role == "" and pending is not None):
+            if pending is None:
+                unpaired += 1
+            else:
+                pairs.append((pending, body))
+                pending = None
+        else:
+            if pending is not None:
+                unpaired += 1
+            pending = body
+    if pending is not None:
+        unpaired += 1
+    return pairs, unpaired
+
+
+def _role(label: str) -> str:
+    if _is_output(label):
+        return "output"
+    return "input" if "input" in label.lower() or "argument" in label.lower() else ""

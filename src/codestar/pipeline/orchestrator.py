@@ -1,0 +1,249 @@
+"""Where a solve run's concurrency lives: one `Run` per problem, and `solve`/`solve_many`.
+
+A method (see `codestar.pipeline.methods`) states *what depends on what*; the `Run` it
+receives makes everything else overlap: `gather` runs independent stages at once,
+`background` starts one early (input synthesis while candidates are still being
+debugged), `memo` makes a pairwise comparison happen once. Model calls are bounded only
+by each backend's own concurrency limit, executions only by the engine's workers
+(`await engine.arun(...)`); nothing here adds a limit of its own, except the optional
+cap on how many *problems* `solve_many` runs at once.
+
+The `Run` also keeps the books: tokens and calls per stage, when each phase ended, and a
+progress callback for live views. It does not decide anything (see `selection`) and does
+not build prompts (see `prompts`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, TypeVar
+
+from codestar.errors import CodestarError, ConfigError
+from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
+from codestar.llm.types import Completion, CompletionRequest, Message, SamplingParams, Stage, Usage
+from codestar.pipeline.config import Models, Role, SolveConfig
+from codestar.pipeline.selection import rng_for
+from codestar.pipeline.trace import Selection, SolveResult
+from codestar.problems.model import Problem, TestCase
+
+T = TypeVar("T")
+
+
+class Executor(Protocol):
+    """What the pipeline needs of the execution engine (`codestar.execution.engine.Engine`)."""
+
+    async def arun(
+        self,
+        program: Program,
+        tests: Sequence[TestCase],
+        *,
+        stop_on_failure: bool = ...,
+        limits: Limits | None = ...,
+        rule: GradingRule = ...,
+    ) -> ProgramResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A progress event for live views: ``kind`` is one of sampled, debugged, inputs,
+    clustered, compared, selected; ``candidate`` is set for the first two."""
+
+    kind: str
+    detail: str = ""
+    candidate: int | None = None
+    passed: bool | None = None
+
+
+Progress = Callable[[Event], None]
+
+
+class Run:
+    """The state of one method on one problem: its inputs, its books and its overlap tools."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        *,
+        method: str,
+        models: Models,
+        engine: Executor,
+        config: SolveConfig,
+        progress: Progress | None = None,
+    ) -> None:
+        self.problem = problem
+        self.method = method
+        self.models = models
+        self.engine = engine
+        self.config = config
+        self.rng = rng_for(config.seed, problem.id)
+        self._progress = progress
+        self._usage: dict[str, Usage] = {}
+        self._marks: dict[str, float] = {}
+        self._memo: dict[Any, asyncio.Task[Any]] = {}
+        self._started = time.perf_counter()
+
+    # -- model calls and executions --------------------------------------------------
+
+    async def complete(
+        self,
+        role: Role,
+        stage: Stage,
+        messages: Sequence[Message],
+        *,
+        sample_index: int = 0,
+        temperature: float = 0.0,
+    ) -> Completion:
+        """One model call for ``stage`` by the backend playing ``role``; counted per stage.
+
+        Sampling calls get seed ``config.seed + sample_index`` so that samples differ from
+        each other yet a rerun asks for the same ones.
+        """
+        request = CompletionRequest(
+            messages=tuple(messages),
+            params=SamplingParams(
+                temperature=temperature,
+                max_tokens=self.config.max_tokens,
+                seed=self.config.seed + sample_index,
+            ),
+            sample_index=sample_index,
+            stage=stage,
+            problem_id=self.problem.id,
+        )
+        completion = await self.models.for_role(role).complete(request)
+        usage = completion.usage if completion.usage.calls else completion.usage + Usage(0, 0, 1)
+        self._usage[stage] = self._usage.get(stage, Usage()) + usage
+        return completion
+
+    def program(self, source: str) -> Program:
+        return Program.for_problem(source, self.problem)
+
+    async def execute(self, source: str, tests: Sequence[TestCase]) -> ProgramResult:
+        """Run ``source`` as a solution of the problem on every one of ``tests``."""
+        if not tests:
+            return ProgramResult()
+        return await self.engine.arun(
+            self.program(source), tests, stop_on_failure=False, limits=self.config.limits
+        )
+
+    async def execute_each(
+        self, sources: Sequence[str], tests: Sequence[TestCase]
+    ) -> list[ProgramResult]:
+        """Run every source on every test, all at once (the engine's workers bound it)."""
+        return await self.gather(*(self.execute(source, tests) for source in sources))
+
+    # -- overlap ----------------------------------------------------------------------
+
+    @staticmethod
+    async def gather(*awaitables: Awaitable[T]) -> list[T]:
+        """Await independent work concurrently; the first failure cancels the rest."""
+        tasks = [asyncio.ensure_future(a) for a in awaitables]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+
+    @staticmethod
+    def background(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Start work now and await it later (e.g. input synthesis during debugging)."""
+        return asyncio.create_task(coroutine)
+
+    def memo(self, key: Any, factory: Callable[[], Coroutine[Any, Any, T]]) -> asyncio.Task[T]:
+        """The one task computing ``key``: started by the first caller, shared after."""
+        task = self._memo.get(key)
+        if task is None:
+            task = asyncio.create_task(factory())
+            self._memo[key] = task
+        return task
+
+    # -- books ------------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        if self._progress is not None:
+            self._progress(event)
+
+    def mark(self, phase: str) -> None:
+        """Record that ``phase`` ended now (seconds since the run started)."""
+        self._marks[f"{phase}_s"] = round(time.perf_counter() - self._started, 6)
+
+    @property
+    def usage(self) -> dict[str, Usage]:
+        return dict(self._usage)
+
+    def result(self, *, program: str | None, selection: Selection, **fields: Any) -> SolveResult:
+        """The `SolveResult` of this run, with its books filled in."""
+        self.emit(Event("selected", selection.reason))
+        timings = dict(self._marks)
+        timings["total_s"] = round(time.perf_counter() - self._started, 6)
+        config = asdict(self.config)
+        return SolveResult(
+            problem_id=self.problem.id,
+            method=self.method,
+            program=program,
+            selection=selection,
+            usage=self.usage,
+            timings=timings,
+            config=config,
+            models=self.models.names(),
+            **fields,
+        )
+
+
+async def solve(
+    problem: Problem,
+    method: str = "sstar",
+    *,
+    models: Models,
+    engine: Executor,
+    config: SolveConfig | None = None,
+    progress: Progress | None = None,
+) -> SolveResult:
+    """Solve one problem with the method registered under ``method``."""
+    from codestar.pipeline.methods import get_method  # the registry imports the stages
+
+    function = get_method(method)
+    run = Run(
+        problem,
+        method=method,
+        models=models,
+        engine=engine,
+        config=config or SolveConfig(),
+        progress=progress,
+    )
+    return await function(run)
+
+
+async def solve_many(
+    problems: Iterable[Problem],
+    method: str = "sstar",
+    *,
+    models: Models,
+    engine: Executor,
+    config: SolveConfig | None = None,
+    concurrency: int | None = None,
+) -> list[SolveResult | CodestarError]:
+    """Solve many problems at once, in input order.
+
+    A problem whose run fails with a `CodestarError` (a backend gave up, say) gets that
+    error in its slot and the others go on; any other exception is a bug and propagates.
+    ``concurrency`` caps how many problems are in flight (``None``: all of them; the
+    backends and the engine still bound the actual work).
+    """
+    if concurrency is not None and concurrency < 1:
+        raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
+    limiter = asyncio.Semaphore(concurrency) if concurrency else None
+
+    async def one(problem: Problem) -> SolveResult | CodestarError:
+        try:
+            if limiter is None:
+                return await solve(problem, method, models=models, engine=engine, config=config)
+            async with limiter:
+                return await solve(problem, method, models=models, engine=engine, config=config)
+        except CodestarError as error:
+            return error
+
+    return await Run.gather(*(one(problem) for problem in problems))

@@ -1,0 +1,189 @@
+"""Deciding which candidate to return, given what the stages found.
+
+Pure functions over trace records: no model calls, no execution. The paper's
+Algorithm 1 (`by_wins`) scores clusters by pairwise wins and breaks ties by cluster size,
+then by a seeded random choice; the other rules serve the baselines. Every rule returns a
+`Selection` that says in words why it chose what it chose.
+
+Fallbacks, documented once here:
+- nothing passes the public tests: the candidate whose final program passes the most
+  public tests, then the earliest sample (`fallback`);
+- no candidate produced any program: no selection (``candidate=None``);
+- no input separates the kept candidates: they form one cluster, and no comparison is
+  made (the clustering stage guarantees this; `by_wins` then returns its first member).
+Within a cluster the first (earliest) member is returned: members behaved identically
+on every input, so any would do, and the earliest is reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+
+from codestar.pipeline.trace import Candidate, Cluster, Comparison, Selection
+
+
+def rng_for(seed: int, problem_id: str) -> random.Random:
+    """The tie-breaking random source of one problem: the same for the same seed and
+    problem, whatever else runs beside it.
+
+    >>> rng_for(0, "p1").random() == rng_for(0, "p1").random()
+    True
+    """
+    return random.Random(f"{seed}:{problem_id}")
+
+
+def passing(candidates: Iterable[Candidate]) -> tuple[Candidate, ...]:
+    """The candidates whose final program passes every public test."""
+    return tuple(c for c in candidates if c.passed)
+
+
+def with_code(candidates: Iterable[Candidate]) -> tuple[Candidate, ...]:
+    """The candidates that have a program at all."""
+    return tuple(c for c in candidates if c.code is not None)
+
+
+def fallback(candidates: Sequence[Candidate]) -> Selection:
+    """When nothing passes the public tests: most public tests passed, then earliest."""
+    usable = with_code(candidates)
+    if not usable:
+        return Selection(
+            candidate=None, rule="no-program", reason="no candidate produced any program"
+        )
+    best = max(usable, key=lambda c: (c.passed_count, -c.index))
+    return Selection(
+        candidate=best.index,
+        rule="fallback-most-public-passed",
+        reason=(
+            f"no candidate passes every public test; candidate {best.index} passes the most "
+            f"({best.passed_count}), earliest on ties"
+        ),
+        scores=MappingProxyType({c.index: float(c.passed_count) for c in usable}),
+    )
+
+
+def only(candidate: Candidate, *, rule: str = "only-candidate") -> Selection:
+    """The one candidate a single-sample method has (``None`` when it has no program)."""
+    if candidate.code is None:
+        return Selection(candidate=None, rule="no-program", reason="the sample has no program")
+    state = "passes" if candidate.passed else "does not pass"
+    return Selection(
+        candidate=candidate.index,
+        rule=rule,
+        reason=f"the only candidate; it {state} the public tests",
+    )
+
+
+def _best_key(
+    keys: Sequence[int],
+    scores: Mapping[int, float],
+    sizes: Mapping[int, int],
+    rng: random.Random,
+) -> tuple[int, str]:
+    """The key with the highest score, then the largest size, then a seeded random pick;
+    also says which of the three decided."""
+    top = max(scores[k] for k in keys)
+    best = [k for k in keys if scores[k] == top]
+    if len(best) == 1:
+        return best[0], "score"
+    biggest = max(sizes[k] for k in best)
+    best = [k for k in best if sizes[k] == biggest]
+    if len(best) == 1:
+        return best[0], "size"
+    return rng.choice(sorted(best)), "random"
+
+
+def wins(clusters: Sequence[Cluster], comparisons: Iterable[Comparison]) -> dict[int, float]:
+    """Pairwise wins per cluster index (a comparison without agreement scores nobody)."""
+    scores = {c.index: 0.0 for c in clusters}
+    for comparison in comparisons:
+        if comparison.winner is not None and comparison.winner in scores:
+            scores[comparison.winner] += 1.0
+    return scores
+
+
+def by_wins(
+    clusters: Sequence[Cluster], comparisons: Sequence[Comparison], rng: random.Random
+) -> Selection:
+    """The paper's Algorithm 1: the cluster with the most pairwise wins; ties by size,
+    then a seeded random choice; its first member is returned."""
+    if not clusters:
+        raise ValueError("by_wins needs at least one cluster")
+    scores = wins(clusters, comparisons)
+    sizes = {c.index: len(c.members) for c in clusters}
+    if len(clusters) == 1:
+        only_cluster = clusters[0]
+        return Selection(
+            candidate=only_cluster.representative,
+            cluster=only_cluster.index,
+            rule="single-cluster",
+            reason=(
+                f"all {len(only_cluster.members)} kept candidates behave identically on the "
+                "synthesized inputs; no comparison needed"
+            ),
+            scores=MappingProxyType(scores),
+        )
+    key, decided_by = _best_key([c.index for c in clusters], scores, sizes, rng)
+    chosen = next(c for c in clusters if c.index == key)
+    why = {
+        "score": f"cluster {key} won the most comparisons ({scores[key]:g})",
+        "size": f"cluster {key} tied on wins ({scores[key]:g}) and is the largest tied cluster",
+        "random": f"cluster {key} tied on wins ({scores[key]:g}) and size; seeded random pick",
+    }[decided_by]
+    return Selection(
+        candidate=chosen.representative,
+        cluster=key,
+        rule="algorithm-1",
+        reason=why,
+        scores=MappingProxyType(scores),
+    )
+
+
+def largest_cluster(clusters: Sequence[Cluster], rng: random.Random) -> Selection:
+    """Majority vote: the largest cluster, ties by a seeded random choice."""
+    if not clusters:
+        raise ValueError("largest_cluster needs at least one cluster")
+    sizes = {c.index: len(c.members) for c in clusters}
+    scores = {k: float(v) for k, v in sizes.items()}
+    key, decided_by = _best_key(list(sizes), scores, sizes, rng)
+    chosen = next(c for c in clusters if c.index == key)
+    tie = "; seeded random pick among equally large clusters" if decided_by == "random" else ""
+    return Selection(
+        candidate=chosen.representative,
+        cluster=key,
+        rule="largest-cluster",
+        reason=f"cluster {key} is the largest ({sizes[key]} of {sum(sizes.values())}){tie}",
+        scores=MappingProxyType(scores),
+    )
+
+
+def random_passing(candidates: Sequence[Candidate], rng: random.Random) -> Selection:
+    """Public-only: a seeded random candidate among those passing the public tests."""
+    kept = passing(candidates)
+    if not kept:
+        return fallback(candidates)
+    chosen = rng.choice(sorted(kept, key=lambda c: c.index))
+    return Selection(
+        candidate=chosen.index,
+        rule="random-passing",
+        reason=f"seeded random pick among the {len(kept)} candidates passing the public tests",
+    )
+
+
+def by_score(
+    scores: Mapping[int, float], rng: random.Random, *, rule: str, what: str
+) -> Selection:
+    """The candidate with the highest score (``what`` names it), ties by a seeded random
+    choice; for generated-tests (tests passed) and llm-judge (wins)."""
+    if not scores:
+        raise ValueError("by_score needs at least one candidate")
+    ones = dict.fromkeys(scores, 1)
+    key, decided_by = _best_key(sorted(scores), scores, ones, rng)
+    tie = "; seeded random pick among ties" if decided_by == "random" else ""
+    return Selection(
+        candidate=key,
+        rule=rule,
+        reason=f"candidate {key} has the most {what} ({scores[key]:g}){tie}",
+        scores=MappingProxyType(dict(scores)),
+    )

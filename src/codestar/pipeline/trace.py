@@ -1,0 +1,296 @@
+"""The record of a solve run: every candidate and round, every comparison, the decision.
+
+A `SolveResult` is what a method returns: the selected program plus everything needed to
+explain it (candidates with all their rounds and per-public-test verdicts, synthesized
+inputs, output clusters, each comparison with its inputs, real outputs and both judge
+answers, the selection rule and why, tokens per stage, timings). Everything is a frozen
+dataclass; `SolveResult.to_dict()` gives the JSON form `codestar solve --json` prints.
+
+This module only describes; the stages build these records and `selection` decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from codestar.execution.types import TestOutcome, Verdict
+from codestar.llm.types import Usage
+
+#: Why a round produced no program.
+RoundFailure = Literal["truncated", "no_code", "context_length"]
+
+
+def _frozen(value: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class TestReport:
+    """One program's run on one test, as the trace shows it."""
+
+    __test__ = False
+
+    input: str
+    expected: str | None
+    verdict: Verdict
+    output: str = ""
+    error: str | None = None
+
+    @classmethod
+    def of(cls, test_input: str, expected: str | None, outcome: TestOutcome) -> TestReport:
+        return cls(test_input, expected, outcome.verdict, outcome.output, outcome.error)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "expected": self.expected,
+            "verdict": self.verdict.value,
+            "output": self.output,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Round:
+    """One model answer for a candidate: round 0 is the sample, later rounds are fixes.
+
+    ``code`` is ``None`` when the round produced no program (``failure`` says why); such
+    a round is kept in the history and the candidate keeps its previous program.
+    """
+
+    index: int
+    completion: str
+    finish_reason: str | None
+    code: str | None
+    failure: RoundFailure | None = None
+    tests: tuple[TestReport, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def passed(self) -> bool:
+        """True when the round has a program that passes every public test (vacuously
+        when the problem has none)."""
+        return self.code is not None and all(t.verdict is Verdict.PASSED for t in self.tests)
+
+    @property
+    def passed_count(self) -> int:
+        return sum(t.verdict is Verdict.PASSED for t in self.tests)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "completion": self.completion,
+            "finish_reason": self.finish_reason,
+            "code": self.code,
+            "failure": self.failure,
+            "passed": self.passed,
+            "tests": [t.to_dict() for t in self.tests],
+            "usage": usage_dict(self.usage),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sample and its debug rounds; its program is the last round that had one."""
+
+    index: int
+    rounds: tuple[Round, ...]
+
+    @property
+    def final(self) -> Round | None:
+        """The last round with a program (``None`` when no round had one)."""
+        return next((r for r in reversed(self.rounds) if r.code is not None), None)
+
+    @property
+    def code(self) -> str | None:
+        final = self.final
+        return final.code if final is not None else None
+
+    @property
+    def passed(self) -> bool:
+        """True when the final program passes every public test."""
+        final = self.final
+        return final is not None and final.passed
+
+    @property
+    def passed_count(self) -> int:
+        final = self.final
+        return final.passed_count if final is not None else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "code": self.code,
+            "passed_public": self.passed,
+            "public_passed": self.passed_count,
+            "rounds": [r.to_dict() for r in self.rounds],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """Candidates that behaved identically on every kept input.
+
+    ``outputs`` are the first member's outputs (or ``!verdict`` marks) per input.
+    """
+
+    index: int
+    members: tuple[int, ...]
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def representative(self) -> int:
+        return self.members[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "members": list(self.members), "outputs": list(self.outputs)}
+
+
+Choice = Literal["A", "B"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    """One pairwise judgement between two clusters (or two candidates, for llm-judge).
+
+    ``first`` and ``second`` are cluster indices (candidate indices for llm-judge),
+    ``representatives`` the candidates shown. ``answers`` are the judge's parsed answers
+    with ``first`` shown as A, then with the order swapped (``second`` shown as A).
+    ``winner`` is set only when both answers agree.
+    """
+
+    first: int
+    second: int
+    representatives: tuple[int, int]
+    inputs: tuple[str, ...] = ()
+    inputs_dropped: int = 0
+    inputs_source: Literal["model", "clustering", "none"] = "none"
+    first_outputs: tuple[TestReport, ...] = ()
+    second_outputs: tuple[TestReport, ...] = ()
+    answers: tuple[Choice | None, Choice | None] = (None, None)
+    judgements: tuple[str, str] = ("", "")
+    winner: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "first": self.first,
+            "second": self.second,
+            "representatives": list(self.representatives),
+            "inputs": list(self.inputs),
+            "inputs_dropped": self.inputs_dropped,
+            "inputs_source": self.inputs_source,
+            "first_outputs": [t.to_dict() for t in self.first_outputs],
+            "second_outputs": [t.to_dict() for t in self.second_outputs],
+            "answers": list(self.answers),
+            "judgements": list(self.judgements),
+            "winner": self.winner,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """Which candidate was returned, by which rule, and why (in words).
+
+    ``scores`` maps a cluster (or candidate) index to its score where a rule scores.
+    """
+
+    candidate: int | None
+    rule: str
+    reason: str
+    cluster: int | None = None
+    scores: Mapping[int, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "candidate": self.candidate,
+            "cluster": self.cluster,
+            "rule": self.rule,
+            "reason": self.reason,
+            "scores": {str(k): v for k, v in self.scores.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GeneratedTest:
+    """A model-written input/output test (generated-tests method) and who passed it."""
+
+    __test__ = False
+
+    input: str
+    expected: str
+    passed_by: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"input": self.input, "expected": self.expected, "passed_by": list(self.passed_by)}
+
+
+def usage_dict(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "calls": usage.calls,
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SolveResult:
+    """Everything a method did on one problem, and the program it chose.
+
+    ``inputs`` are the synthesized inputs kept for clustering; ``inputs_discarded`` the
+    ones every candidate crashed on; ``inputs_dropped`` the malformed ones the parser
+    threw away. ``usage`` maps a stage name to its tokens and calls; ``timings`` holds
+    seconds since the start at which each phase ended, plus ``total_s``.
+    """
+
+    problem_id: str
+    method: str
+    program: str | None
+    selection: Selection
+    candidates: tuple[Candidate, ...] = ()
+    inputs: tuple[str, ...] = ()
+    inputs_dropped: int = 0
+    inputs_discarded: tuple[str, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+    comparisons: tuple[Comparison, ...] = ()
+    generated_tests: tuple[GeneratedTest, ...] = ()
+    usage: Mapping[str, Usage] = field(default_factory=_frozen)
+    timings: Mapping[str, float] = field(default_factory=_frozen)
+    config: Mapping[str, Any] = field(default_factory=_frozen)
+    models: Mapping[str, str] = field(default_factory=_frozen)
+
+    @property
+    def selected(self) -> Candidate | None:
+        index = self.selection.candidate
+        return None if index is None else self.candidates[index]
+
+    @property
+    def total_usage(self) -> Usage:
+        total = Usage()
+        for usage in self.usage.values():
+            total = total + usage
+        return total
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (only str/int/float/bool/None/list/dict inside)."""
+        return {
+            "problem_id": self.problem_id,
+            "method": self.method,
+            "program": self.program,
+            "selection": self.selection.to_dict(),
+            "candidates": [c.to_dict() for c in self.candidates],
+            "inputs": list(self.inputs),
+            "inputs_dropped": self.inputs_dropped,
+            "inputs_discarded": list(self.inputs_discarded),
+            "clusters": [c.to_dict() for c in self.clusters],
+            "comparisons": [c.to_dict() for c in self.comparisons],
+            "generated_tests": [t.to_dict() for t in self.generated_tests],
+            "usage": {stage: usage_dict(u) for stage, u in self.usage.items()},
+            "total_usage": usage_dict(self.total_usage),
+            "timings": dict(self.timings),
+            "config": dict(self.config),
+            "models": dict(self.models),
+        }

@@ -1,0 +1,135 @@
+"""Reading benchmark record files, and the result every loader returns.
+
+A record file is one JSON object, a JSON list of objects, or JSON Lines (optionally
+gzip-compressed, by the ``.gz`` suffix). Records can also be given already parsed.
+Loaders turn each record into a `Problem` and collect per-record errors in a
+`LoadResult`, so one bad record does not hide the other 399.
+
+This module knows nothing about any benchmark's fields; the loaders do.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codestar.errors import ProblemFormatError
+from codestar.problems.model import Problem
+
+__all__ = ["LoadResult", "RecordSource", "build_problems", "read_records", "read_text"]
+
+RecordSource = str | os.PathLike[str] | Mapping[str, Any] | Iterable[Mapping[str, Any]]
+"""A path to a record file, one parsed record, or an iterable of parsed records."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """The problems read from a source, and an error for each record that was skipped."""
+
+    problems: tuple[Problem, ...] = ()
+    errors: tuple[ProblemFormatError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every record became a problem."""
+        return not self.errors
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """A line of a JSONL file that is not JSON; reported where its record would be."""
+
+    line: int
+    reason: str
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """The text of ``path`` (gunzipped when it ends in ``.gz``)."""
+    file = Path(path)
+    try:
+        if file.suffix == ".gz":
+            with gzip.open(file, "rt", encoding="utf-8") as stream:
+                return stream.read()
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise ProblemFormatError(f"no such problem file: {file}") from error
+    except (OSError, UnicodeDecodeError, EOFError) as error:
+        raise ProblemFormatError(f"cannot read problem file {file}: {error}") from error
+
+
+def read_records(source: RecordSource) -> Iterator[Mapping[str, Any] | _Unreadable]:
+    """The records of ``source`` in order; unreadable JSONL lines come as markers.
+
+    Raises `ProblemFormatError` when a file is neither JSON nor JSON Lines at all.
+    """
+    if isinstance(source, Mapping):
+        yield source
+        return
+    if isinstance(source, str | os.PathLike):
+        yield from _records_in_text(read_text(source), str(source))
+        return
+    yield from source
+
+
+def _records_in_text(text: str, origin: str) -> Iterator[Mapping[str, Any] | _Unreadable]:
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        whole = None  # not one JSON document; try JSON Lines below
+    except RecursionError as error:
+        raise ProblemFormatError(f"{origin}: JSON nested too deeply") from error
+    if isinstance(whole, dict):
+        yield whole
+        return
+    if isinstance(whole, list):
+        yield from whole
+        return
+    if whole is not None or not text.lstrip().startswith("{"):
+        raise ProblemFormatError(
+            f"{origin} is not a JSON object, a JSON list or JSON Lines of records"
+        )
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except (ValueError, RecursionError) as error:
+            yield _Unreadable(number, f"invalid JSON: {error}")
+
+
+def build_problems(
+    source: RecordSource,
+    build: Callable[[Mapping[str, Any], int], Problem],
+    *,
+    benchmark: str,
+    strict: bool,
+) -> LoadResult:
+    """Apply ``build(record, index)`` to every record, collecting `ProblemFormatError`s.
+
+    With ``strict`` the first error is raised instead. ``benchmark`` names the format in
+    messages about records that are not even objects.
+    """
+    problems: list[Problem] = []
+    errors: list[ProblemFormatError] = []
+    for index, record in enumerate(read_records(source)):
+        try:
+            if isinstance(record, _Unreadable):
+                raise ProblemFormatError(
+                    f"{benchmark} record {index} (line {record.line}): {record.reason}"
+                )
+            if not isinstance(record, Mapping):
+                raise ProblemFormatError(
+                    f"{benchmark} record {index}: expected a JSON object, "
+                    f"got {type(record).__name__}"
+                )
+            problems.append(build(record, index))
+        except ProblemFormatError as error:
+            if strict:
+                raise
+            errors.append(error)
+    return LoadResult(tuple(problems), tuple(errors))
