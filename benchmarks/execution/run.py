@@ -41,7 +41,9 @@ from benchmarks.execution.workload import Workload, build_workloads  # noqa: E40
 from codestar.execution.engine import Engine  # noqa: E402
 from codestar.execution.types import Verdict  # noqa: E402
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
+DEFAULT_DATA_DIR = Path(
+    os.environ.get("CODESTAR_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")
+)
 #: How many disagreements per harness the printed report lists (the JSON has them all).
 PRINTED_DISAGREEMENTS = 25
 

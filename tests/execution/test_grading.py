@@ -116,7 +116,9 @@ def test_functional_mismatches(actual: str, expected: str) -> None:
 
 def test_functional_tolerance() -> None:
     assert functional_outputs_match("0.30000000000000004", "0.3", TOLERANT)
-    assert functional_outputs_match("[[0.1, 2], {\"k\": 3.0000001}]", '[[0.1, 2], {"k": 3}]', TOLERANT)
+    assert functional_outputs_match(
+        '[[0.1, 2], {"k": 3.0000001}]', '[[0.1, 2], {"k": 3}]', TOLERANT
+    )
     assert not functional_outputs_match("[0.1, 2]", "[0.1, 2, 3]", TOLERANT)
     assert not functional_outputs_match('{"a": 1}', '{"b": 1}', TOLERANT)
     assert not functional_outputs_match("2", "3", TOLERANT)  # integers stay exact
@@ -163,8 +165,9 @@ def test_any_spelling_of_a_decimal_matches(number: Decimal) -> None:
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
     max_leaves=12,
 )
 

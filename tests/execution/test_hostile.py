@@ -7,6 +7,7 @@ isolation report says which layers are active.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import textwrap
@@ -53,8 +54,9 @@ def strict(engine: Engine) -> Iterator[Engine]:
     assert engine.run(Program("print(input())"), [TestCase("ok\n", "ok")]).passed
 
 
-def run_one(engine: Engine, source: str, stdin: str = "", expected: str | None = None,
-            **limits: float) -> tuple[Verdict, str, str | None, float]:
+def run_one(
+    engine: Engine, source: str, stdin: str = "", expected: str | None = None, **limits: float
+) -> tuple[Verdict, str, str | None, float]:
     started = time.monotonic()
     result = engine.run(
         Program(textwrap.dedent(source)),
@@ -151,8 +153,14 @@ def test_posix_spawn_of_a_long_sleeper_is_killed(strict: Engine, setsid: bool) -
 
 def test_writes_outside_the_scratch_directory_do_not_reach_the_host(strict: Engine) -> None:
     marker = f"codestar-escape-{uuid.uuid4().hex}"
-    targets = [f"/tmp/{marker}", f"/var/tmp/{marker}", f"/dev/shm/{marker}",
-               str(REPO / marker), f"{os.path.expanduser('~')}/{marker}", f"/{marker}"]
+    targets = [
+        f"/tmp/{marker}",
+        f"/var/tmp/{marker}",
+        f"/dev/shm/{marker}",
+        str(REPO / marker),
+        f"{os.path.expanduser('~')}/{marker}",
+        f"/{marker}",
+    ]
     source = f"""
         import io, os
         written = 0
@@ -193,10 +201,8 @@ def test_no_network_even_to_the_hosts_loopback(strict: Engine) -> None:
     connections: list[object] = []
 
     def accept() -> None:
-        try:
+        with contextlib.suppress(OSError):
             connections.append(listener.accept())
-        except OSError:
-            pass
 
     thread = threading.Thread(target=accept)
     thread.start()
@@ -243,8 +249,9 @@ def test_secrets_in_the_callers_environment_are_invisible(monkeypatch: pytest.Mo
         print("\\n".join(seen))
     """
     with Engine(workers=1) as fresh:
-        result = fresh.run(Program(textwrap.dedent(source)), [TestCase("")],
-                           limits=Limits(captured_chars=10 ** 7))
+        result = fresh.run(
+            Program(textwrap.dedent(source)), [TestCase("")], limits=Limits(captured_chars=10**7)
+        )
         outcome = result.outcomes[0]
         assert outcome.verdict is Verdict.COMPLETED, outcome.error
         assert canary not in outcome.output
@@ -281,7 +288,9 @@ def test_killing_the_parent_does_not_hurt_the_engine(strict: Engine, target: str
 def test_os_exit_codes(strict: Engine) -> None:
     verdict, _, error, _ = run_one(strict, "import os\nos._exit(3)")
     assert verdict is Verdict.RUNTIME_ERROR and "status 3" in (error or "")
-    verdict, output, _, _ = run_one(strict, "import os\nos.write(1, b'7')\nos._exit(0)", expected="7")
+    verdict, output, _, _ = run_one(
+        strict, "import os\nos.write(1, b'7')\nos._exit(0)", expected="7"
+    )
     assert verdict is Verdict.PASSED and output == "7"
 
 
@@ -298,7 +307,9 @@ def test_stack_overflow_in_c(strict: Engine) -> None:
 
 
 def test_two_hundred_megabytes_of_output(strict: Engine) -> None:
-    source = "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(200):\n    sys.stdout.write(chunk)\n"
+    source = (
+        "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(200):\n    sys.stdout.write(chunk)\n"
+    )
     verdict, output, _, took = run_one(strict, source, timeout_s=5)
     assert verdict is Verdict.OUTPUT_LIMIT and took < 5
     assert len(output) == 0
@@ -340,8 +351,14 @@ def test_active_layers_on_linux_as_root(engine: Engine) -> None:
     if os.geteuid() != 0:
         pytest.skip("the full set of layers needs root")
     assert set(engine.isolation.active) >= {
-        "network-namespace", "pid-namespace", "mount-namespace", "uid-separation",
-        "seccomp", "rlimits", "clean-environment", "scratch-directory",
+        "network-namespace",
+        "pid-namespace",
+        "mount-namespace",
+        "uid-separation",
+        "seccomp",
+        "rlimits",
+        "clean-environment",
+        "scratch-directory",
     }
 
 
@@ -353,7 +370,8 @@ def test_engine_stays_healthy_after_thousands_of_runs(engine: Engine) -> None:
     assert all(r.passed for r in results)
     assert len(os.listdir(me / "fd")) <= fds_before + 2
     zombies = [
-        line for line in os.popen("ps -eo stat=,ppid=").read().splitlines()
+        line
+        for line in os.popen("ps -eo stat=,ppid=").read().splitlines()
         if line.strip().startswith("Z")
     ]
     assert zombies == []

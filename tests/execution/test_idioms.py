@@ -148,7 +148,9 @@ def test_completed_without_expected_output_and_digest_groups_equal_outputs(
     engine: Engine,
 ) -> None:
     a = engine.run(Program("print(int(input()) % 3)"), [TestCase("4\n"), TestCase("5\n")])
-    b = engine.run(Program("x = int(input())\nprint(x - 3 * (x // 3), '')"), [TestCase("4\n"), TestCase("5\n")])
+    b = engine.run(
+        Program("x = int(input())\nprint(x - 3 * (x // 3), '')"), [TestCase("4\n"), TestCase("5\n")]
+    )
     assert {o.verdict for o in a.outcomes} == {Verdict.COMPLETED}
     assert a.output_signature() == b.output_signature()
     assert a.outcomes[0].output == "1\n"

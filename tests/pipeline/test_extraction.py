@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -256,3 +259,32 @@ def test_never_raises_on_adversarial_model_output(pieces: list[str]) -> None:
         found = extract_code(text, kind=kind, entry_point="f")
         if found is not None:
             compile(found.code, "<extracted>", "exec")  # what comes back always parses
+
+
+_ANSWER_STYLES = {
+    "fenced with prose": "Here is the solution:\n\n```python\n{code}\n```\n\nIt runs in O(n).",
+    "bare": "{code}",
+    "prose around bare code": "Sure! Here's the code:\n\n{code}\n\n### Explanation\n1. Read.\n",
+    "solution then usage block": "```py\n{code}\n```\nExample usage:\n```python\nprint(42)\n```",
+    "unterminated": "```Python3\n{code}\n",
+}
+
+
+def test_real_solutions_survive_every_answer_style(shared_data: Path) -> None:
+    """The programs of a real solution dump, wrapped the ways models write them."""
+    rows = [
+        json.loads(line)
+        for line in (shared_data / "lcb_v1_gpt-4o-mini_solutions.jsonl").read_text().splitlines()
+    ]
+    failures = []
+    for row in rows[::4]:
+        code = row["solution"].strip("\n")
+        metadata = row["metadata"]
+        entry = (json.loads(metadata) if isinstance(metadata, str) else metadata).get("func_name")
+        kind = FUNCTIONAL if entry else STDIN
+        for style, template in _ANSWER_STYLES.items():
+            found = extract_code(template.format(code=code), kind=kind, entry_point=entry)
+            # Comments may be trimmed at the edges; the program itself must be intact.
+            if found is None or ast.dump(ast.parse(found.code)) != ast.dump(ast.parse(code)):
+                failures.append((row["task_id"], style))
+    assert failures == []

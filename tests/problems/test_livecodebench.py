@@ -20,7 +20,7 @@ from codestar.problems.livecodebench import (
     load_livecodebench,
     select_problems,
 )
-from codestar.problems.model import ProblemKind, TestCase
+from codestar.problems.model import Problem, ProblemKind, TestCase
 
 HIDDEN = [
     {"input": "[1, 2]\n3", "output": "4", "testtype": "functional"},
@@ -41,7 +41,9 @@ def functional_record(**changes: Any) -> dict[str, Any]:
         "question_id": "9001",
         "contest_id": "weekly-contest-1",
         "contest_date": "2023-08-05T00:00:00",
-        "starter_code": "class Solution:\n    def addUp(self, nums: List[int], k: int) -> int:\n        ",
+        "starter_code": (
+            "class Solution:\n    def addUp(self, nums: List[int], k: int) -> int:\n        "
+        ),
         "difficulty": "easy",
         "public_test_cases": json.dumps(
             [{"input": "[1]\n1", "output": "2", "testtype": "functional"}]
@@ -134,7 +136,7 @@ def test_hostile_pickle_is_refused_without_running_anything(tmp_path: Path, prot
 
 
 def test_pickle_that_calls_eval_is_refused() -> None:
-    with pytest.raises(ProblemFormatError, match="builtins.eval"):
+    with pytest.raises(ProblemFormatError, match=r"builtins\.eval"):
         decode_private_test_cases(compress(_Evaluates()))
 
 
@@ -261,7 +263,10 @@ def test_select_problems_window_edges_and_undated() -> None:
         stdin_record(question_id="c", contest_date=None),
     ]
     problems = load_livecodebench(records, strict=True).problems
-    ids = lambda chosen: [p.id for p in chosen]  # noqa: E731
+
+    def ids(chosen: tuple[Problem, ...]) -> list[str]:
+        return [p.id for p in chosen]
+
     assert ids(select_problems(problems)) == ["a", "b", "c"]
     assert ids(select_problems(problems, end=date(2024, 1, 31))) == ["a"]
     assert ids(select_problems(problems, start=date(2024, 2, 1))) == ["b"]

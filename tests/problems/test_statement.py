@@ -271,3 +271,23 @@ def test_parse_never_fails_with_anything_but_a_format_error(
     except ProblemFormatError:
         return
     assert problem.public_tests
+
+
+def test_format_sections_after_an_examples_section_are_not_examples() -> None:
+    text = (
+        "## Examples\n\n### Input\n```\n1\n```\n### Output\n```\n2\n```\n\n"
+        "## Input\n\nOne integer.\n\n## Output\n\nIts successor.\n"
+    )
+    assert parse_statement(text).public_tests == (TestCase("1\n", "2\n"),)
+
+
+def test_comments_in_starter_code_are_not_the_title() -> None:
+    text = "```python\n# helper first\ndef f(a):\n    pass\n```\nInput: a = 1\nOutput: 1\n"
+    problem = parse_statement(text)
+    assert (problem.title, problem.id) == ("", "problem")
+    assert parse_statement("# My Title\n" + text).id == "my-title"
+
+
+def test_forced_functional_needs_a_function_name() -> None:
+    with pytest.raises(ProblemFormatError, match="no function is named"):
+        parse_statement("Input: 1\nOutput: 1\n", kind=ProblemKind.FUNCTIONAL)

@@ -187,6 +187,8 @@ class Engine:
         self._started = False
         self._closed = False
         self._report: IsolationReport | None = None
+        self._first_ready = threading.Event()
+        self._start_error: SandboxError | None = None
         self._ids = itertools.count()
         self._uid_base = UID_BASE + random.randrange(1 << 20) * 64
         self._finalizer = weakref.finalize(self, Engine._shutdown, self._queue, self._handles)
@@ -199,23 +201,38 @@ class Engine:
                 raise SandboxError("the execution engine is closed")
             if self._started:
                 return
-            first = _Worker(self.isolation_mode, self._uid_base)
-            self._report = first.report
-            self._handles.append(first)
-            for slot in range(1, self.workers):
-                self._handles.append(None)  # started by its thread, in parallel
+            # Each worker is started by the thread that serves it: a worker dies with the
+            # thread that started it (its parent-death signal), so that thread must live.
+            self._handles.extend([None] * self.workers)
             for slot in range(self.workers):
                 thread = threading.Thread(
                     target=self._serve, args=(slot,), name=f"codestar-worker-{slot}", daemon=True
                 )
                 thread.start()
                 self._threads.append(thread)
+            self._first_ready.wait()
+            if self._start_error is not None:
+                self._closed = True
+                self._queue.put(_STOP)
+                raise self._start_error
             self._started = True
 
     def _spawn(self, slot: int) -> _Worker:
         return _Worker(self.isolation_mode, self._uid_base + slot)
 
     def _serve(self, slot: int) -> None:
+        worker: _Worker | None = None
+        try:
+            worker = self._spawn(slot)
+        except SandboxError as error:
+            if slot == 0:
+                self._start_error = error
+                self._first_ready.set()
+        else:
+            if slot == 0:
+                self._report = worker.report
+                self._first_ready.set()
+        self._handles[slot] = worker
         while True:
             item = self._queue.get()
             if item is _STOP:
@@ -231,7 +248,7 @@ class Engine:
 
     def _execute(self, slot: int, job: _Job) -> ProgramResult:
         message = job.message(next(self._ids))
-        for attempt in range(2):
+        for _attempt in range(2):
             worker = self._handles[slot]
             if worker is None or worker.process.poll() is not None:
                 worker = self._spawn(slot)
@@ -362,10 +379,14 @@ class Engine:
             for p, t in jobs
         ]
         if on_done is not None:
+            callback = on_done
             for index, future in enumerate(futures):
-                future.add_done_callback(
-                    lambda f, i=index: on_done(i, f.result()) if not f.exception() else None
-                )
+
+                def report(done: Future[ProgramResult], index: int = index) -> None:
+                    if not done.cancelled() and done.exception() is None:
+                        callback(index, done.result())
+
+                future.add_done_callback(report)
         return [future.result() for future in futures]
 
     def run_matrix(

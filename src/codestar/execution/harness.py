@@ -18,6 +18,7 @@ never sees.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
 import json
 import os
@@ -101,12 +102,11 @@ def _open_stdio(index: int) -> None:
     sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
 
 
 def _finish_stdio() -> None:
     """Flush whatever the program left as stdout, however it replaced it."""
-    for stream in (sys.stdout, sys.__stdout__, sys.stderr):
+    for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
                 stream.flush()
@@ -128,10 +128,8 @@ def _set_cpu_budget(seconds: float) -> None:
     soft = int(used + seconds) + 1
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
-    try:
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    except (ValueError, OSError):
-        pass
 
 
 def _resolve_entry(
@@ -145,7 +143,7 @@ def _resolve_entry(
     namespace = {k: v for k, v in namespace.items() if prelude.get(k, _MISSING) is not v}
     solution = namespace.get("Solution")
     if isinstance(solution, type) and hasattr(solution, entry):
-        return lambda: getattr(solution(), entry)  # type: ignore[no-any-return]
+        return lambda: getattr(solution(), entry)
     function = namespace.get(entry)
     if callable(function) and not isinstance(function, type):
         return lambda: function
@@ -156,7 +154,7 @@ def _resolve_entry(
             and hasattr(value, entry)
         ):
             owner = value
-            return lambda: getattr(owner(), entry)  # type: ignore[no-any-return]
+            return lambda: getattr(owner(), entry)
     raise NameError(
         f"entry point {entry!r} is not defined: expected a class Solution with a method "
         f"{entry!r} or a function {entry!r}"

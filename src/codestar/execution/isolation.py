@@ -30,6 +30,7 @@ What this module does not do: it neither decides verdicts nor talks to the engin
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -77,6 +78,7 @@ DENIED_SYSCALLS = (
 )  # fmt: skip
 
 AF_UNIX = 1
+
 
 #: The environment every worker and program gets; nothing of the caller's leaks in.
 def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -318,10 +320,8 @@ def apply_rlimits(limits: ChildLimits, *, set_processes: bool) -> None:
     if set_processes and hasattr(resource, "RLIMIT_NPROC"):
         pairs.append((resource.RLIMIT_NPROC, limits.processes))
     for which, value in pairs:
-        try:
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
 
 
 def drop_privileges(uid: int) -> None:

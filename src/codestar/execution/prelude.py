@@ -27,6 +27,7 @@ STAR_MODULES = (
     "operator", "string", "copy",
 )  # fmt: skip
 
+
 def build_prelude() -> dict[str, Any]:
     """The namespace programs start from (without ``__name__`` and ``__builtins__``)."""
     namespace: dict[str, Any] = {}

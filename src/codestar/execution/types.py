@@ -111,6 +111,16 @@ class TestOutcome:
     truncated: bool = False
     error: str | None = None
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "verdict": self.verdict.value,
+            "elapsed_s": self.elapsed_s,
+            "output": self.output,
+            "output_digest": self.output_digest,
+            "truncated": self.truncated,
+            "error": self.error,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ProgramResult:
@@ -130,6 +140,9 @@ class ProgramResult:
     @property
     def first_failure(self) -> TestOutcome | None:
         return next((o for o in self.outcomes if o.verdict is not Verdict.PASSED), None)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"passed": self.passed, "outcomes": [o.to_dict() for o in self.outcomes]}
 
     def output_signature(self) -> tuple[str, ...]:
         """The key under which programs with identical behaviour are clustered.

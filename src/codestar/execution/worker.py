@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import math
 import os
 import select
@@ -255,7 +256,9 @@ class JobRunner:
                 for name in ("SIGINT", "SIGTERM", "SIGPIPE", "SIGCHLD"):
                     signal.signal(getattr(signal, name), signal.SIG_DFL)
                 uid = self.sandbox.child_uid
-                isolation.apply_rlimits(self._child_limits(len(indices)), set_processes=uid is not None)
+                isolation.apply_rlimits(
+                    self._child_limits(len(indices)), set_processes=uid is not None
+                )
                 if uid is not None:
                     isolation.drop_privileges(uid)
                 harness.run_tests(
@@ -291,7 +294,9 @@ class JobRunner:
                 data = os.read(status_fd, 1 << 16)
                 if not data:
                     status = self._reap(pid)
-                    self._set(index, self._death_outcome(index, status, time.monotonic() - test_start))
+                    self._set(
+                        index, self._death_outcome(index, status, time.monotonic() - test_start)
+                    )
                     self.sandbox.sweep(pid)
                     return self._after_failure(index)
                 buffer += data
@@ -392,8 +397,6 @@ class JobRunner:
 
     def _status_outcome(self, index: int, line: bytes) -> tuple[dict[str, Any], bool]:
         """The outcome of a test the child reported on, and whether loading failed."""
-        import json
-
         try:
             message = json.loads(line)
             status, error, elapsed = str(message["s"]), str(message["e"]), float(message["t"])
@@ -413,7 +416,9 @@ class JobRunner:
         _, over = self._output(index)
         if over:
             return _outcome(Verdict.OUTPUT_LIMIT, self.limits.timeout_s, "output limit exceeded")
-        return _outcome(verdict, self.limits.timeout_s, f"time limit of {self.limits.timeout_s:g} s")
+        return _outcome(
+            verdict, self.limits.timeout_s, f"time limit of {self.limits.timeout_s:g} s"
+        )
 
     def _death_outcome(
         self, index: int, status: tuple[int, float] | None, elapsed: float
@@ -472,9 +477,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--isolation", default="auto", choices=["auto", "namespaces", "minimal"])
     parser.add_argument("--uid", type=int, default=None)
     args = parser.parse_args(argv)
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL) if sys.platform.startswith(
-        "linux"
-    ) else None
+    if sys.platform.startswith("linux"):  # die with the engine, however it ends
+        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
     os.umask(0o022)
     # The protocol moves to private descriptors; fds 0 and 1 become /dev/null so that
     # nothing printed by accident can corrupt it.

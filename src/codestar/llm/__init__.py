@@ -1,0 +1,126 @@
+"""The LLM layer: backends, model specs and roles, the run store, usage and budgets.
+
+The public names below are re-exported lazily (on first attribute access), so that
+importing a light submodule such as `codestar.llm.types` never pays for the ``openai``
+client or the embedded model's bindings.
+
+    Backend (protocol)      codestar.llm.backend
+    ├── OpenAIBackend       any OpenAI-compatible server (retries, n>1, reasoning)
+    ├── LocalBackend        the embedded llama.cpp model (codestar.llm.local)
+    ├── StoredBackend       answers from the run store, logs every call, budgets
+    ├── MeteredBackend      usage and budgets without a store
+    └── ScriptedBackend     a fake for tests and examples
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codestar.llm.accounting import (
+        Budget,
+        Ledger,
+        LedgerReport,
+        MeteredBackend,
+        Price,
+        PriceTable,
+        Tally,
+    )
+    from codestar.llm.backend import Backend
+    from codestar.llm.config import LLMConfig, load_config
+    from codestar.llm.openai_backend import OpenAIBackend
+    from codestar.llm.retry import RetryPolicy
+    from codestar.llm.roles import RoleBackends, RoleModels, open_role_backends
+    from codestar.llm.sampling import complete_many
+    from codestar.llm.scripted import ScriptedBackend
+    from codestar.llm.spec import ModelSpec, open_backend, parse_model_spec
+    from codestar.llm.store import CallRecord, RunStore
+    from codestar.llm.stored import StoredBackend, request_key
+    from codestar.llm.types import (
+        Completion,
+        CompletionRequest,
+        Message,
+        SamplingParams,
+        Stage,
+        Usage,
+    )
+
+_HOMES = {
+    "Backend": "backend",
+    "Budget": "accounting",
+    "CallRecord": "store",
+    "Completion": "types",
+    "CompletionRequest": "types",
+    "LLMConfig": "config",
+    "Ledger": "accounting",
+    "LedgerReport": "accounting",
+    "Message": "types",
+    "MeteredBackend": "accounting",
+    "ModelSpec": "spec",
+    "OpenAIBackend": "openai_backend",
+    "Price": "accounting",
+    "PriceTable": "accounting",
+    "RetryPolicy": "retry",
+    "RoleBackends": "roles",
+    "RoleModels": "roles",
+    "RunStore": "store",
+    "SamplingParams": "types",
+    "ScriptedBackend": "scripted",
+    "Stage": "types",
+    "StoredBackend": "stored",
+    "Tally": "accounting",
+    "Usage": "types",
+    "complete_many": "sampling",
+    "load_config": "config",
+    "open_backend": "spec",
+    "open_role_backends": "roles",
+    "parse_model_spec": "spec",
+    "request_key": "stored",
+}
+
+__all__ = [
+    "Backend",
+    "Budget",
+    "CallRecord",
+    "Completion",
+    "CompletionRequest",
+    "LLMConfig",
+    "Ledger",
+    "LedgerReport",
+    "Message",
+    "MeteredBackend",
+    "ModelSpec",
+    "OpenAIBackend",
+    "Price",
+    "PriceTable",
+    "RetryPolicy",
+    "RoleBackends",
+    "RoleModels",
+    "RunStore",
+    "SamplingParams",
+    "ScriptedBackend",
+    "Stage",
+    "StoredBackend",
+    "Tally",
+    "Usage",
+    "complete_many",
+    "load_config",
+    "open_backend",
+    "open_role_backends",
+    "parse_model_spec",
+    "request_key",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'codestar.llm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"codestar.llm.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

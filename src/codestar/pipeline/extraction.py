@@ -271,7 +271,8 @@ def _best_region(text: str, *, kind: ProblemKind, entry_point: str | None) -> Ex
         if found is None:
             continue
         length, region = found
-        code = _trim_stray_expressions(region, parse_python(region) or ast.Module([], []))
+        tree = parse_python(region) or ast.Module([], [])
+        code = _trim_stray_expressions(region, tree, keep_trailing_comments=False)
         if code is not None and _fits(code, kind=kind, entry_point=entry_point):
             best, best_length = code, length
     if best is None:
@@ -323,20 +324,31 @@ def _fits(code: str, *, kind: ProblemKind, entry_point: str | None) -> bool:
     return _defines_anything(tree) or _reads_input(code) or len(tree.body) >= 2
 
 
-def _trim_stray_expressions(code: str, tree: ast.Module) -> str | None:
-    """Drop leading/trailing bare names and numbers (prose words that happen to parse)."""
+def _trim_stray_expressions(
+    code: str, tree: ast.Module, *, keep_trailing_comments: bool = True
+) -> str | None:
+    """Drop leading/trailing bare names and numbers (prose words that happen to parse).
+
+    Without ``keep_trailing_comments`` the code ends at its last statement, so that a
+    Markdown heading after it (``### Explanation``, a comment to Python) goes too.
+    """
     body = list(tree.body)
-    while body and _is_stray(body[0]):
-        body.pop(0)
-    while body and _is_stray(body[-1]):
-        body.pop()
+    lines = code.split("\n")
+    start, end = 1, len(lines)  # untouched ends keep their comments
+    if body and _is_stray(body[0]):
+        while body and _is_stray(body[0]):
+            body.pop(0)
+        if body:
+            first = body[0]
+            start = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", [])])
+    if body and (_is_stray(body[-1]) or not keep_trailing_comments):
+        while body and _is_stray(body[-1]):
+            body.pop()
+        if body:
+            end = body[-1].end_lineno or end
     if not body:
         return None
-    lines = code.split("\n")
-    first = body[0]
-    start = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", [])])
-    end = body[-1].end_lineno or len(lines)
-    return "\n".join(lines[start - 1 : end])
+    return "\n".join(lines[start - 1 : end]).strip("\n")
 
 
 def _is_stray(node: ast.stmt) -> bool:

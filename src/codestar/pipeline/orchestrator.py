@@ -42,7 +42,7 @@ class Executor(Protocol):
         *,
         stop_on_failure: bool = ...,
         limits: Limits | None = ...,
-        rule: GradingRule = ...,
+        rule: GradingRule | None = ...
     ) -> ProgramResult: ...
 
 

@@ -71,7 +71,6 @@ class _Fence:
 
 @dataclass(frozen=True, slots=True)
 class _Label:
-    line: int
     is_input: bool
     qualified: bool
     content: str
@@ -97,9 +96,10 @@ def parse_statement(
     fences = _find_fences(lines)
     starter = next((f for f in fences if _is_starter(f)), None)
     starter_code = starter.content if starter else ""
-    title = _title(lines)
+    inside = {line for fence in fences for line in range(fence.start, fence.end + 1)}
+    title = _title(lines, inside)
     identifier = problem_id or _slug(title) or "problem"
-    pairs = _example_pairs(lines, fences, skip=starter)
+    pairs = _example_pairs(lines, fences, inside, skip=starter)
     if not pairs:
         raise ProblemFormatError(f"{identifier}: no examples found", hint=_NO_EXAMPLE_HINT)
     if kind is None:
@@ -114,7 +114,7 @@ def parse_statement(
             raise ProblemFormatError(
                 f"{identifier}: the examples look functional but no function is named",
                 hint="add a ```python block with the function's signature, "
-                "or give the entry point",
+                "give the entry point, or say the problem reads stdin",
             )
         arity = found.arity if found else None
     tests = tuple(
@@ -164,8 +164,10 @@ def _is_starter(fence: _Fence) -> bool:
     return fence.language in _PYTHON_FENCES and find_entry_point(fence.content) is not None
 
 
-def _title(lines: list[str]) -> str:
-    for line in lines:
+def _title(lines: list[str], inside: set[int]) -> str:
+    for index, line in enumerate(lines):
+        if index in inside:
+            continue  # a "# comment" in starter code is not a title
         heading = re.match(r"^\s*#\s+(.+?)\s*#*\s*$", line)
         if heading and not _LABEL.match(line) and not _EXAMPLE_HEADING.match(line):
             return heading.group(1)
@@ -181,35 +183,38 @@ def _without(lines: list[str], fence: _Fence) -> str:
 
 
 def _example_pairs(
-    lines: list[str], fences: list[_Fence], *, skip: _Fence | None
+    lines: list[str], fences: list[_Fence], inside: set[int], *, skip: _Fence | None
 ) -> list[tuple[_Label, _Label]]:
+    """The (input, output) label pairs that are examples, in order."""
     fence_at = {fence.start: fence for fence in fences if fence is not skip}
-    inside: set[int] = set()
-    for fence in fences:
-        inside.update(range(fence.start, fence.end + 1))
     labels: list[_Label] = []
-    in_examples = False
+    # The heading level of the Example(s) section we are in (7 for a plain line such as
+    # "Example 1:"), or None outside one. A label that is itself a heading as high as
+    # that section's ("## Examples" ... "## Input") starts a new section instead.
+    examples_level: int | None = None
     for index, line in enumerate(lines):
         if index in inside:
             continue
         if _EXAMPLE_HEADING.match(line):
-            in_examples = True
+            examples_level = _heading_level(line)
             continue
-        match = _LABEL.match(line)
-        # A label either ends its line or has a colon before inline content, so a
-        # sentence like "Output the answer." is not a label.
-        if match is None or (match.group("rest") and not match.group("colon")):
+        match = _label(line)
+        if match is None:
             if _SECTION_END.match(line):
-                in_examples = False
+                examples_level = None
             continue
-        qualified = in_examples or bool(match.group("qualifier") or match.group("number"))
+        if examples_level is not None and _heading_level(line) <= examples_level < 7:
+            examples_level = None
+        qualified = examples_level is not None or bool(
+            match.group("qualifier") or match.group("number")
+        )
         rest = match.group("rest")
         if rest:
             content, inline = rest.strip("`").strip(), True
         else:
             content, inline = _block_after(lines, index, fence_at, inside), False
-        labels.append(_Label(index, match.group("which").lower() == "input", qualified,
-                             content, inline))
+        is_input = match.group("which").lower() == "input"
+        labels.append(_Label(is_input, qualified, content, inline))
     pairs: list[tuple[_Label, _Label]] = []
     pending: _Label | None = None
     for label in labels:
@@ -222,9 +227,15 @@ def _example_pairs(
     return qualified_pairs or pairs
 
 
+def _heading_level(line: str) -> int:
+    """1-6 for a Markdown heading, 7 for any other line."""
+    hashes = re.match(r"\s*(#{1,6})\s", line)
+    return len(hashes.group(1)) if hashes else 7
+
+
 def _is_boundary(line: str) -> bool:
     """True for a line that ends a plain block: a label, a heading, an explanation."""
-    return _is_label_line(line) or any(
+    return _label(line) is not None or any(
         pattern.match(line) for pattern in (_EXAMPLE_HEADING, _SECTION_END, _BLOCK_END)
     )
 
@@ -256,9 +267,16 @@ def _block_after(
     return textwrap.dedent("\n".join(lines[start:end])).strip("\n")
 
 
-def _is_label_line(line: str) -> bool:
+def _label(line: str) -> re.Match[str] | None:
+    """The label on this line, if it is one.
+
+    A label either ends its line or has a colon before inline content, so a sentence
+    like "Output the answer." is not a label.
+    """
     match = _LABEL.match(line)
-    return match is not None and (not match.group("rest") or bool(match.group("colon")))
+    if match is None or (match.group("rest") and not match.group("colon")):
+        return None
+    return match
 
 
 def _indent(line: str) -> int:

@@ -1,0 +1,71 @@
+"""Pieces every command shares: the stderr console, JSON output, problem selection.
+
+Results go to stdout (a table, a program, or one JSON object); progress, warnings and
+summaries go to stderr, so that `codestar ... --json | jq` always gets clean JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from codestar.errors import ConfigError
+from codestar.execution.types import Limits
+from codestar.problems.loading import load_problems
+from codestar.problems.model import Problem
+
+stderr = Console(stderr=True, highlight=False)
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False)
+
+
+def emit_json(payload: Any) -> None:
+    """Write one JSON object to stdout (the only thing `--json` commands print there)."""
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def warn(message: str) -> None:
+    stderr.print(f"[yellow]warning:[/] {message}")
+
+
+def load_one_problem(path: Path, problem_id: str | None) -> Problem:
+    """The problem ``problem_id`` of the file (or its only problem)."""
+    loaded = load_problems(path)
+    for error in loaded.errors:
+        warn(str(error))
+    problems = loaded.problems
+    if problem_id is not None:
+        for problem in problems:
+            if problem.id == problem_id:
+                return problem
+        raise ConfigError(
+            f"no problem with id {problem_id!r} in {path}",
+            hint=f"ids there include {', '.join(p.id for p in problems[:5]) or 'none'}",
+        )
+    if len(problems) == 1:
+        return problems[0]
+    if not problems:
+        raise ConfigError(f"{path} holds no readable problem")
+    raise ConfigError(
+        f"{path} holds {len(problems)} problems",
+        hint=f"choose one with --problem ID, e.g. --problem {problems[0].id}",
+    )
+
+
+def limits_option(timeout: float | None, memory_mb: int | None) -> Limits:
+    defaults = Limits()
+    try:
+        return Limits(
+            timeout_s=timeout if timeout is not None else defaults.timeout_s,
+            memory_mb=memory_mb if memory_mb is not None else defaults.memory_mb,
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error

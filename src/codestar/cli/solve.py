@@ -1,0 +1,268 @@
+"""`codestar solve`: solve one problem with S* (or a baseline) and print the program.
+
+stdout gets the selected program (or, with ``--json``, the whole trace as one JSON
+object); stderr gets a short live progress view and a summary. The work itself is
+`codestar.pipeline.orchestrator.solve`; this module only reads options, opens the
+backend, the engine and (with ``--run-dir``) the run store, and reports.
+
+Without ``--run-dir`` nothing is stored: every run asks the model afresh. With it, every
+model call is recorded in ``DIR/`` and a rerun with the same options answers identical
+requests from there, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.live import Live
+from rich.text import Text
+
+from codestar.cli.common import emit_json, load_one_problem, stderr
+from codestar.errors import ConfigError
+from codestar.execution.types import Limits
+from codestar.llm.backend import Backend
+from codestar.pipeline.config import Models, SolveConfig
+from codestar.pipeline.methods import METHODS
+from codestar.pipeline.orchestrator import Event
+from codestar.pipeline.orchestrator import solve as solve_problem
+from codestar.pipeline.trace import SolveResult
+from codestar.problems.model import Problem, ProblemKind
+from codestar.problems.records import read_text
+from codestar.problems.statement import parse_statement
+
+HELP = """Solve PROBLEM and print the selected program.
+
+PROBLEM is a LiveCodeBench-format record (JSON or JSON Lines) or a Markdown/text
+statement with its examples as "Input:" / "Output:" blocks. Whether the problem reads
+stdin or calls a function is inferred; --kind forces it.
+
+The selected program goes to stdout; a live progress view and a summary go to stderr.
+
+\b
+Examples:
+  codestar solve examples/sum-of-two.json
+  codestar solve examples/max-of-list.md --method majority-vote -n 8
+  codestar solve problem.json --model gpt-4o-mini --json > trace.json
+  codestar solve problem.json --model Qwen/Qwen2.5-Coder-7B-Instruct \\
+      --base-url http://localhost:8000/v1 --run-dir runs/qwen7b
+"""
+
+
+class _ProgressView:
+    """Counts progress events and renders them as one status line."""
+
+    def __init__(self, samples: int) -> None:
+        self.samples = samples
+        self.sampled = 0
+        self.debug_rounds = 0
+        self.passing: dict[int, bool] = {}
+        self.notes: list[str] = []
+        self.comparisons = 0
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == "sampled":
+            self.sampled += 1
+        elif event.kind == "debugged":
+            self.debug_rounds += 1
+        elif event.kind == "compared":
+            self.comparisons += 1
+        elif event.kind in ("inputs", "clustered"):
+            self.notes.append(event.detail)
+        if event.candidate is not None and event.passed is not None:
+            self.passing[event.candidate] = event.passed
+
+    def render(self) -> Text:
+        passing = sum(self.passing.values())
+        parts = [
+            f"sampled {self.sampled}/{self.samples}",
+            f"debug rounds {self.debug_rounds}",
+            f"passing public {passing}",
+        ]
+        parts.extend(self.notes[-2:])
+        if self.comparisons:
+            parts.append(f"comparisons {self.comparisons}")
+        return Text(" · ".join(parts), style="cyan")
+
+
+def _force_kind(problem: Problem, path: Path, kind: str | None) -> Problem:
+    if kind is None or problem.kind.value == kind:
+        return problem
+    wanted = ProblemKind(kind)
+    if problem.metadata.get("source") == "statement":
+        return parse_statement(read_text(path), problem_id=problem.id, kind=wanted)
+    try:
+        return replace(problem, kind=wanted)
+    except ValueError as error:
+        raise ConfigError(
+            f"problem {problem.id!r} cannot be solved as {kind}: {error}",
+            hint="a functional problem needs a function name (starter code or func_name)",
+        ) from error
+
+
+def _summary(result: SolveResult) -> list[str]:
+    candidates = result.candidates
+    passing = sum(c.passed for c in candidates)
+    decided = sum(c.winner is not None for c in result.comparisons)
+    lines = [
+        f"method {result.method}: {len(candidates)} candidates, {passing} pass the public tests",
+    ]
+    if result.inputs or result.inputs_dropped or result.inputs_discarded:
+        lines.append(
+            f"inputs: {len(result.inputs)} kept, {len(result.inputs_discarded)} discarded "
+            f"(every candidate crashed), {result.inputs_dropped} malformed"
+        )
+    if result.clusters:
+        sizes = ", ".join(str(len(c.members)) for c in result.clusters)
+        lines.append(f"clusters: {len(result.clusters)} (sizes {sizes})")
+    if result.comparisons:
+        lines.append(f"comparisons: {len(result.comparisons)}, {decided} decided")
+    lines.append(f"decision ({result.selection.rule}): {result.selection.reason}")
+    usage = ", ".join(
+        f"{stage} {u.total_tokens} ({u.calls} calls)" for stage, u in result.usage.items()
+    )
+    lines.append(f"tokens: {usage or 'none'}; total {result.total_usage.total_tokens}")
+    lines.append(f"time: {result.timings.get('total_s', 0.0):.1f} s")
+    return lines
+
+
+async def _run(
+    problem: Problem,
+    *,
+    method: str,
+    config: SolveConfig,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    run_dir: Path | None,
+    progress: _ProgressView,
+    live: Live | None,
+) -> SolveResult:
+    # Imported here: building a backend may pull in the embedded model's bindings.
+    from codestar.execution.engine import Engine
+    from codestar.llm.spec import is_local, open_backend
+
+    backend: Backend = open_backend(model, base_url=base_url, api_key=api_key)
+    local = is_local(model or "local")
+    gate: Any = None
+    if local:
+        from codestar.llm.cpu import shared_arbiter
+
+        gate = shared_arbiter().execution
+    with contextlib.ExitStack() as stack:
+        if run_dir is not None:
+            from codestar.llm.store import RunStore
+            from codestar.llm.stored import StoredBackend
+
+            store = stack.enter_context(RunStore(run_dir))
+            backend = StoredBackend(backend, store, role="all")
+        engine = stack.enter_context(Engine(limits=config.limits, gate=gate))
+
+        def on_event(event: Event) -> None:
+            progress(event)
+            if live is not None:
+                live.update(progress.render())
+
+        try:
+            return await solve_problem(
+                problem, method, models=Models(backend), engine=engine, config=config,
+                progress=on_event,
+            )
+        finally:
+            await backend.aclose()
+
+
+@click.command(help=HELP)
+@click.argument("problem_file", metavar="PROBLEM",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--method", "-m", type=click.Choice(list(METHODS)), default="sstar",
+              show_default=True,
+              help="Method: sstar, or a baseline from the paper, e.g. --method majority-vote.")
+@click.option("-n", "--samples", type=int, default=16, show_default=True,
+              help="Candidates to sample (N), e.g. -n 8.")
+@click.option("--rounds", type=int, default=2, show_default=True,
+              help="Debug rounds per candidate on the public tests (R), e.g. --rounds 0.")
+@click.option("--model", default=None,
+              help="Model spec: 'local' (the embedded model, default), 'local:1.5b', or a "
+                   "server's model name, e.g. --model gpt-4o-mini.")
+@click.option("--base-url", default=None,
+              help="OpenAI-compatible endpoint, e.g. --base-url http://localhost:8000/v1.")
+@click.option("--api-key", default=None,
+              help="API key for --base-url (default: $OPENAI_API_KEY), e.g. --api-key sk-...")
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Store every model call here so a rerun resumes with no repeated call, "
+                   "e.g. --run-dir runs/p1. Default: nothing is stored.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the full trace (candidates, rounds, inputs, clusters, comparisons, "
+                   "selection, usage) as one JSON object instead of the program.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the selected program to this file, e.g. --out solution.py.")
+@click.option("--kind", type=click.Choice(["stdin", "functional"]), default=None,
+              help="Force the problem kind instead of inferring it, e.g. --kind stdin.")
+@click.option("--problem", "problem_id", default=None,
+              help="Which problem of the file (by id), if it holds several.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of sampling and tie-breaking, e.g. --seed 7.")
+@click.option("--timeout", type=float, default=None,
+              help="Wall-clock seconds per test run (fractions allowed), e.g. --timeout 2. "
+                   "[default: 6]")
+@click.option("--max-tokens", type=int, default=2048, show_default=True,
+              help="Completion budget of every model request, e.g. --max-tokens 512.")
+@click.option("--inputs", "input_count", type=int, default=8, show_default=True,
+              help="Test inputs the model is asked to write, e.g. --inputs 4.")
+def solve(
+    problem_file: Path,
+    method: str,
+    samples: int,
+    rounds: int,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    run_dir: Path | None,
+    as_json: bool,
+    out: Path | None,
+    kind: str | None,
+    problem_id: str | None,
+    seed: int,
+    timeout: float | None,
+    max_tokens: int,
+    input_count: int,
+) -> None:
+    try:
+        limits = Limits(timeout_s=timeout) if timeout is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--timeout") from error
+    config = SolveConfig(
+        samples=samples, rounds=rounds, seed=seed, max_tokens=max_tokens,
+        inputs=input_count, limits=limits,
+    )
+    problem = _force_kind(load_one_problem(problem_file, problem_id), problem_file, kind)
+    stderr.print(
+        f"[bold]{problem.id}[/] ({problem.kind.value}, {len(problem.public_tests)} public "
+        f"tests): {method}, N={samples}, R={rounds}, model {model or 'local'}"
+    )
+    progress = _ProgressView(samples)
+    live = Live(progress.render(), console=stderr, transient=True) if stderr.is_terminal else None
+    with live if live is not None else contextlib.nullcontext():
+        result = asyncio.run(
+            _run(
+                problem, method=method, config=config, model=model, base_url=base_url,
+                api_key=api_key, run_dir=run_dir, progress=progress, live=live,
+            )
+        )
+    for line in _summary(result):
+        stderr.print(line, markup=False)
+    if out is not None and result.program is not None:
+        out.write_text(result.program + "\n", encoding="utf-8")
+    if as_json:
+        emit_json(result.to_dict())
+    elif result.program is not None:
+        sys.stdout.write(result.program.rstrip("\n") + "\n")
+    if result.program is None:
+        stderr.print("[red]no candidate produced a program[/]")
+        sys.exit(1)

@@ -1,0 +1,151 @@
+"""Pairwise judging: distinguish-and-judge two clusters (S*), or judge two programs from
+their code alone (the llm-judge baseline).
+
+Distinguish-and-judge, for clusters X and Y: one representative each; the input writer
+is asked for inputs that would make the two programs disagree; both programs run on
+them; the judge sees both programs with their *actual* outputs (or errors) on the inputs
+where they disagree and says which is right. If none of the model's inputs separates
+them (all malformed, or equal outputs everywhere), the clustering inputs on which they
+differ are shown instead (clusters differ on at least one kept input by construction).
+
+Position bias: the judge is asked twice, X shown as A and then Y shown as A, concurrently.
+A win counts only when both answers agree; otherwise the comparison has no winner.
+Memoizing per pair is the caller's business (`Run.memo`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+from codestar.execution.types import TestOutcome
+from codestar.llm.types import Message
+from codestar.pipeline.inputs import parse_inputs
+from codestar.pipeline.judgement import Choice, parse_choice
+from codestar.pipeline.orchestrator import Event
+from codestar.pipeline.prompts import Observation, ObservedRun, format_observations, render
+from codestar.pipeline.stages.clustering import Clustering
+from codestar.pipeline.stages.synthesis import parameters_of
+from codestar.pipeline.trace import Candidate, Comparison, TestReport
+from codestar.problems.model import TestCase
+
+if TYPE_CHECKING:
+    from codestar.pipeline.orchestrator import Run
+
+
+def agreed_winner(
+    first: int, second: int, answers: tuple[Choice | None, Choice | None]
+) -> int | None:
+    """The winner when both orderings agree: ``first`` was A in the first answer and B
+    in the second.
+
+    >>> [agreed_winner(3, 5, answers) for answers in (("A", "B"), ("B", "A"), ("A", "A"))]
+    [3, 5, None]
+    """
+    if answers == ("A", "B"):
+        return first
+    if answers == ("B", "A"):
+        return second
+    return None
+
+
+def _differs(a: TestOutcome, b: TestOutcome) -> bool:
+    mark_a = a.output_digest if a.verdict.ran_cleanly else a.verdict.value
+    mark_b = b.output_digest if b.verdict.ran_cleanly else b.verdict.value
+    return mark_a != mark_b
+
+
+async def _judge_twice(
+    run: Run, stage: Literal["judge", "judge-code"], code_a: str, code_b: str,
+    observations: Sequence[Observation] | None,
+) -> tuple[tuple[Choice | None, Choice | None], tuple[str, str]]:
+    """Ask the judge with (a, b) and with (b, a) at once; parsed answers and raw texts."""
+
+    def messages(first: str, second: str, swapped: bool) -> tuple[Message, ...]:
+        if observations is None:
+            return render(stage, run.problem, program_a=first, program_b=second)
+        seen = [Observation(o.input, o.b, o.a) if swapped else o for o in observations]
+        text = format_observations(seen, kind=run.problem.kind)
+        return render(stage, run.problem, program_a=first, program_b=second, observations=text)
+
+    straight, swapped = await run.gather(
+        run.complete("judge", "judge", messages(code_a, code_b, False)),
+        run.complete("judge", "judge", messages(code_b, code_a, True)),
+    )
+    return (parse_choice(straight.text), parse_choice(swapped.text)), (straight.text, swapped.text)
+
+
+async def compare_clusters(
+    run: Run,
+    first: int,
+    second: int,
+    candidates: Sequence[Candidate],
+    clustering: Clustering,
+) -> Comparison:
+    """Distinguish-and-judge clusters ``first`` and ``second`` of ``clustering``."""
+    cluster_a, cluster_b = clustering.clusters[first], clustering.clusters[second]
+    rep_a, rep_b = cluster_a.representative, cluster_b.representative
+    by_index = {c.index: c for c in candidates}
+    code_a, code_b = by_index[rep_a].code, by_index[rep_b].code
+    assert code_a is not None and code_b is not None
+    count = run.config.inputs
+    messages = render("distinguish", run.problem, program_a=code_a, program_b=code_b, count=count)
+    completion = await run.complete("input_writer", "distinguish", messages)
+    parsed = parse_inputs(
+        completion.text, kind=run.problem.kind, limit=count,
+        parameters=parameters_of(run.problem, code_a),
+    )
+    tests = [TestCase(text) for text in parsed.inputs]
+    result_a, result_b = await run.gather(run.execute(code_a, tests), run.execute(code_b, tests))
+    shown = [
+        (test.input, a, b)
+        for test, a, b in zip(tests, result_a.outcomes, result_b.outcomes, strict=True)
+        if _differs(a, b)
+    ]
+    source: Literal["model", "clustering", "none"] = "model"
+    if not shown:
+        source = "clustering"
+        pairs = zip(clustering.outcomes[rep_a], clustering.outcomes[rep_b], strict=True)
+        shown = [
+            (text, a, b)
+            for text, (a, b) in zip(clustering.inputs, pairs, strict=True)
+            if _differs(a, b)
+        ][:count]
+    if not shown:
+        source = "none"
+    observations = [
+        Observation(text, ObservedRun.from_outcome(a), ObservedRun.from_outcome(b))
+        for text, a, b in shown
+    ]
+    answers, texts = await _judge_twice(run, "judge", code_a, code_b, observations)
+    winner = agreed_winner(first, second, answers)
+    run.emit(Event("compared", f"cluster {first} vs {second}: winner {winner}"))
+    return Comparison(
+        first=first,
+        second=second,
+        representatives=(rep_a, rep_b),
+        inputs=tuple(text for text, _, _ in shown),
+        inputs_dropped=parsed.dropped,
+        inputs_source=source,
+        first_outputs=tuple(TestReport.of(text, None, a) for text, a, _ in shown),
+        second_outputs=tuple(TestReport.of(text, None, b) for text, _, b in shown),
+        answers=answers,
+        judgements=texts,
+        winner=winner,
+    )
+
+
+async def judge_code(run: Run, first: Candidate, second: Candidate) -> Comparison:
+    """Judge two candidates from their code alone (no execution), both orders."""
+    assert first.code is not None and second.code is not None
+    answers, texts = await _judge_twice(run, "judge-code", first.code, second.code, None)
+    winner = agreed_winner(first.index, second.index, answers)
+    run.emit(Event("compared", f"candidate {first.index} vs {second.index}: winner {winner}"))
+    return Comparison(
+        first=first.index,
+        second=second.index,
+        representatives=(first.index, second.index),
+        answers=answers,
+        judgements=texts,
+        winner=winner,
+    )

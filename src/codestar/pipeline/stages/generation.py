@@ -1,0 +1,110 @@
+"""Stage 1 of S*: sample a candidate, then debug it on the public tests.
+
+A candidate is one chain: round 0 answers the generation prompt; each later round shows
+the model *every* earlier round (its code and its result on each public test: input,
+expected, actual output or error) and asks for a fix. The chain stops as soon as a round
+passes every public test, or after ``rounds`` debug rounds.
+
+A round whose answer was cut off (``finish_reason == "length"``), held no extractable
+code, or overflowed the model's context is a failed round: it stays in the history (the
+next prompt says no code was found) and the candidate keeps the program of its last
+round that had one. Nothing is ever replaced by empty code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from codestar.errors import ContextLengthError
+from codestar.llm.types import Message, Stage
+from codestar.pipeline.config import Role
+from codestar.pipeline.extraction import extract_code
+from codestar.pipeline.orchestrator import Event
+from codestar.pipeline.prompts import DebugRound, ObservedRun, TestFeedback, format_feedback, render
+from codestar.pipeline.trace import Candidate, Round, RoundFailure, TestReport
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from codestar.pipeline.orchestrator import Run
+
+
+async def develop_all(run: Run, *, samples: int, rounds: int) -> tuple[Candidate, ...]:
+    """``samples`` independent candidates, each debugged up to ``rounds`` rounds, at once."""
+    return tuple(
+        await run.gather(*(develop(run, index, rounds=rounds) for index in range(samples)))
+    )
+
+
+async def develop(run: Run, index: int, *, rounds: int) -> Candidate:
+    """Candidate ``index``: its sample, then debug rounds until the public tests pass."""
+    history = [await _attempt(run, index, 0, render("generate", run.problem), "generate")]
+    run.emit(Event("sampled", candidate=index, passed=history[0].passed))
+    for number in range(1, rounds + 1):
+        if Candidate(index, tuple(history)).passed:
+            break
+        feedback = format_feedback(_as_debug_rounds(history), kind=run.problem.kind)
+        messages = render("debug", run.problem, history=feedback)
+        history.append(await _attempt(run, index, number, messages, "debug"))
+        run.emit(Event("debugged", candidate=index, passed=history[-1].passed))
+    return Candidate(index, tuple(history))
+
+
+async def _attempt(
+    run: Run, index: int, number: int, messages: Sequence[Message], stage: Stage
+) -> Round:
+    """Ask for a program, extract it, and run it on the public tests."""
+    role: Role = "generator" if stage == "generate" else "debugger"
+    try:
+        completion = await run.complete(
+            role, stage, messages, sample_index=index, temperature=run.config.temperature
+        )
+    except ContextLengthError as error:
+        # The history outgrew the model: this candidate cannot be debugged further, but
+        # that is a fact about the candidate, not a broken tool.
+        return Round(
+            index=number, completion=str(error), finish_reason=None, code=None,
+            failure="context_length",
+        )
+    failure: RoundFailure | None = None
+    code: str | None = None
+    if completion.truncated:
+        failure = "truncated"
+    else:
+        found = extract_code(
+            completion.text, kind=run.problem.kind, entry_point=run.problem.entry_point
+        )
+        if found is None:
+            failure = "no_code"
+        else:
+            code = found.code
+    tests: tuple[TestReport, ...] = ()
+    if code is not None:
+        public = run.problem.public_tests
+        result = await run.execute(code, public)
+        tests = tuple(
+            TestReport.of(test.input, test.expected, outcome)
+            for test, outcome in zip(public, result.outcomes, strict=True)
+        )
+    return Round(
+        index=number,
+        completion=completion.text,
+        finish_reason=completion.finish_reason,
+        code=code,
+        failure=failure,
+        tests=tests,
+        usage=completion.usage,
+    )
+
+
+def _as_debug_rounds(history: Sequence[Round]) -> tuple[DebugRound, ...]:
+    return tuple(
+        DebugRound(
+            code=r.code or "",
+            tests=tuple(
+                TestFeedback(t.input, t.expected, ObservedRun(t.verdict, t.output, t.error))
+                for t in r.tests
+            ),
+        )
+        for r in history
+    )

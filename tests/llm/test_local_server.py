@@ -1,0 +1,153 @@
+"""The embedded model for real: llama.cpp's server with the 0.5B model, through the backend.
+
+One server is shared by the module's tests (the backends' server sharing makes later
+``LocalBackend("local")`` instances join it). The orphan tests start their own servers
+in child processes and end those processes every way a user can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codestar.errors import LocalModelError
+from codestar.llm.backend import Backend
+from codestar.llm.local import LocalBackend, LocalServer
+from codestar.llm.types import CompletionRequest, Message, SamplingParams
+from codestar.llm.weights import EMBEDDED_MODELS, installed
+
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.skipif(
+        not installed(EMBEDDED_MODELS["0.5b"]), reason="the 0.5B weight packages are absent"
+    ),
+]
+
+REQUEST = CompletionRequest(
+    messages=(
+        Message("system", "You are a terse assistant."),
+        Message("user", "What is 2 + 3? Answer with the number only."),
+    ),
+    params=SamplingParams(temperature=0.0, max_tokens=8),
+)
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[LocalBackend]:
+    local = LocalBackend("local", parallel=2)
+    asyncio.run(local.start())
+    yield local
+    asyncio.run(local.aclose())
+
+
+def test_the_embedded_model_answers_through_the_backend(backend: LocalBackend) -> None:
+    assert isinstance(backend, Backend)
+
+    async def ask_twice() -> list[str]:
+        first = await backend.complete(REQUEST)
+        assert first.model == "local:0.5b"
+        assert 0 < first.usage.completion_tokens <= 8
+        assert first.usage.prompt_tokens > 10 and first.usage.calls == 1
+        assert first.finish_reason in ("stop", "length") and first.latency_s > 0
+        second = await backend.complete(REQUEST)
+        return [first.text, second.text]
+
+    first, second = asyncio.run(ask_twice())
+    assert "5" in first
+    assert first == second  # temperature 0 on one slot is deterministic
+
+
+def test_backends_of_one_model_share_one_server(backend: LocalBackend) -> None:
+    assert backend.server is not None
+    port = backend.server.port
+
+    async def join_and_leave() -> str:
+        other = LocalBackend("local", parallel=2)
+        server = await other.start()
+        assert server is backend.server
+        answer = await other.complete(REQUEST)
+        await other.aclose()
+        return answer.text
+
+    assert "5" in asyncio.run(join_and_leave())
+    assert port_open(port)  # the first backend still holds it
+
+
+def test_close_frees_the_port(backend: LocalBackend) -> None:
+    assert backend.server is not None
+    server = LocalServer(backend.server.model_path, context=512, parallel=1)
+    port = server.port
+    assert port_open(port) and port != backend.server.port
+    server.close()
+    server.close()  # twice is fine
+    assert not port_open(port)
+
+
+def test_a_broken_gguf_file_is_a_clear_error(tmp_path: Path, backend: LocalBackend) -> None:
+    assert backend.server is not None
+    broken = tmp_path / "broken.gguf"
+    with backend.server.model_path.open("rb") as source:
+        broken.write_bytes(source.read(100_000))  # the magic is right, the rest is missing
+    with pytest.raises(LocalModelError, match="could not load"):
+        LocalServer(broken, context=512, parallel=1).start()
+
+
+CHILD = textwrap.dedent(
+    """
+    import signal, sys, time
+    # As in a terminal: a shell that ran the tests in the background may ignore SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from codestar.llm.local import LocalServer
+    from codestar.llm.weights import ensure_weights
+    server = LocalServer(ensure_weights("0.5b"), context=512, parallel=1, threads=1)
+    print(server.port, flush=True)
+    mode = sys.argv[1]
+    if mode == "raise":
+        raise RuntimeError("boom")
+    if mode == "exit":
+        sys.exit(0)
+    time.sleep(120)
+    """
+)
+
+
+@pytest.mark.parametrize("ending", ["SIGTERM", "SIGINT", "raise", "exit"])
+def test_no_server_outlives_its_process(ending: str) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, ending],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        if ending.startswith("SIG"):
+            assert port_open(port)
+            child.send_signal(getattr(signal, ending))
+        started = time.monotonic()
+        child.wait(timeout=20)
+        assert time.monotonic() - started < 15
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode != 0 if ending != "exit" else child.returncode == 0
+    assert not port_open(port)

@@ -1,0 +1,84 @@
+"""Selection rules on hand-built trace records (no model, no execution)."""
+
+from __future__ import annotations
+
+import pytest
+
+from codestar.execution.types import Verdict
+from codestar.pipeline import selection
+from codestar.pipeline.trace import Candidate, Cluster, Comparison, Round, TestReport
+
+
+def _candidate(index: int, verdicts: list[Verdict] | None, code: str | None = "x") -> Candidate:
+    tests = tuple(TestReport("i", "o", v) for v in (verdicts or []))
+    return Candidate(
+        index, (Round(index=0, completion="", finish_reason="stop", code=code, tests=tests),)
+    )
+
+
+def _comparison(first: int, second: int, winner: int | None) -> Comparison:
+    return Comparison(first=first, second=second, representatives=(first, second), winner=winner)
+
+
+P, W = Verdict.PASSED, Verdict.WRONG_ANSWER
+
+
+def test_by_wins_picks_the_cluster_with_most_wins_even_when_smaller() -> None:
+    clusters = [Cluster(0, (0, 1, 2)), Cluster(1, (3,)), Cluster(2, (4, 5))]
+    comparisons = [_comparison(0, 1, 1), _comparison(1, 2, 1), _comparison(0, 2, 0)]
+    chosen = selection.by_wins(clusters, comparisons, selection.rng_for(0, "p"))
+    assert (chosen.cluster, chosen.candidate, chosen.rule) == (1, 3, "algorithm-1")
+    assert dict(chosen.scores) == {0: 1.0, 1: 2.0, 2: 0.0}
+
+
+def test_by_wins_breaks_ties_by_size_then_seeded_random() -> None:
+    clusters = [Cluster(0, (0,)), Cluster(1, (1, 2)), Cluster(2, (3, 4))]
+    undecided = [_comparison(0, 1, None), _comparison(1, 2, None), _comparison(0, 2, None)]
+    picks = {
+        selection.by_wins(clusters, undecided, selection.rng_for(seed, "p")).cluster
+        for seed in range(20)
+    }
+    assert picks == {1, 2}  # never the smaller cluster 0; both big ones reachable
+    first = selection.by_wins(clusters, undecided, selection.rng_for(3, "p"))
+    again = selection.by_wins(clusters, undecided, selection.rng_for(3, "p"))
+    assert first == again and "random" in first.reason
+    by_size = selection.by_wins(clusters[:2], undecided[:1], selection.rng_for(0, "p"))
+    assert by_size.cluster == 1 and "largest" in by_size.reason
+
+
+def test_a_single_cluster_needs_no_comparison() -> None:
+    chosen = selection.by_wins([Cluster(0, (2, 5))], [], selection.rng_for(0, "p"))
+    assert (chosen.candidate, chosen.rule) == (2, "single-cluster")
+    with pytest.raises(ValueError):
+        selection.by_wins([], [], selection.rng_for(0, "p"))
+
+
+def test_fallback_prefers_most_public_passed_then_earliest() -> None:
+    candidates = [
+        _candidate(0, [W, W]),
+        _candidate(1, [P, W]),
+        _candidate(2, [W, P]),
+        _candidate(3, None, code=None),
+    ]
+    chosen = selection.fallback(candidates)
+    assert (chosen.candidate, chosen.rule) == (1, "fallback-most-public-passed")
+    nothing = selection.fallback([_candidate(0, None, code=None)])
+    assert nothing.candidate is None and nothing.rule == "no-program"
+
+
+def test_largest_cluster_and_random_passing_and_by_score() -> None:
+    rng = selection.rng_for(0, "p")
+    clusters = [Cluster(0, (0,)), Cluster(1, (1, 2, 3))]
+    assert selection.largest_cluster(clusters, rng).candidate == 1
+    candidates = [_candidate(0, [W]), _candidate(1, [P]), _candidate(2, [P])]
+    assert selection.random_passing(candidates, rng).candidate in (1, 2)
+    assert selection.random_passing(candidates[:1], rng).rule == "fallback-most-public-passed"
+    scored = selection.by_score({0: 1.0, 4: 3.0, 7: 2.0}, rng, rule="r", what="points")
+    assert scored.candidate == 4 and "points" in scored.reason
+
+
+def test_rng_depends_on_seed_and_problem_only() -> None:
+    a = [selection.rng_for(1, "p").random() for _ in range(2)]
+    assert a[0] == a[1]
+    assert selection.rng_for(1, "p").random() != selection.rng_for(2, "p").random()
+    assert selection.rng_for(1, "p").random() != selection.rng_for(1, "q").random()
