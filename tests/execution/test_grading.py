@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from codestar.execution.engine import Engine
 from codestar.execution.grading import (
     functional_outputs_match,
     outputs_match,
     stdin_outputs_match,
 )
-from codestar.execution.types import GradingRule
+from codestar.execution.types import GradingRule, Limits, Program
+from codestar.problems.livecodebench import load_livecodebench
 from codestar.problems.model import ProblemKind
 
 TOLERANT = GradingRule(float_tolerance=1e-6)
@@ -191,3 +194,33 @@ def test_functional_rule_is_reflexive_across_formatting(value: object) -> None:
 def test_functional_rule_never_raises(actual: str, expected: str) -> None:
     functional_outputs_match(actual, expected)
     functional_outputs_match(actual, expected, TOLERANT)
+
+
+def test_agrees_with_recorded_judgments_of_real_solutions(
+    shared_data: Path, engine: Engine
+) -> None:
+    """Real LLM-written programs, run for real, judged as another harness judged them.
+
+    Every 8th problem of release v1 (stdin and functional); the two solutions that need
+    seconds of CPU are left out to keep this fast.
+    """
+    problems = {
+        p.id: p
+        for p in load_livecodebench(shared_data / "lcb_release_v1_public.jsonl").problems
+    }
+    with (shared_data / "lcb_v1_gpt-4o-mini_solutions.jsonl").open() as lines:
+        solutions = [json.loads(line) for line in lines][::8]
+    chosen = [s for s in solutions if s["task_id"] not in {"abc311_e", "abc328_e"}]
+    futures = [
+        engine.submit(
+            Program.for_problem(s["solution"], problems[s["task_id"]]),
+            problems[s["task_id"]].public_tests,
+            limits=Limits(timeout_s=4.0, memory_mb=512),
+        )
+        for s in chosen
+    ]
+    verdicts = {s["task_id"]: f.result().passed for s, f in zip(chosen, futures, strict=True)}
+    expected = {s["task_id"]: s["passing_public_tests"] for s in chosen}
+    assert {True, False} <= set(expected.values())
+    assert any(problems[t].kind is ProblemKind.FUNCTIONAL for t in expected)
+    assert verdicts == expected

@@ -181,10 +181,10 @@ def reply_text(body: dict[str, Any], choice: int = 0) -> str:
 
 def _completion(body: dict[str, Any], choices: int, fault: Fault) -> dict[str, Any]:
     prompt_words = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
-    items = []
+    items: list[dict[str, Any]] = []
     for index in range(choices):
         answer = fault.text if fault.text is not None else reply_text(body, index)
-        message = {"role": "assistant", "content": answer}
+        message: dict[str, str] = {"role": "assistant", "content": answer}
         if fault.reasoning_content is not None:
             message["reasoning_content"] = fault.reasoning_content
         items.append({"index": index, "message": message, "finish_reason": "stop"})
@@ -206,6 +206,10 @@ def _completion(body: dict[str, Any], choices: int, fault: Fault) -> dict[str, A
 def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # One buffered write per response, sent at once: otherwise headers and body go
+        # out as two small packets and Nagle plus delayed ACKs add 40 ms to each call.
+        wbufsize = -1
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return None  # keep test output clean

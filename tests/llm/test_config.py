@@ -71,18 +71,16 @@ def test_empty_config_means_the_embedded_model(tmp_path: Path) -> None:
         ('[model]\nnmae = "x"', "unknown key 'nmae' in [model]; valid keys: name, base_url"),
         ('[roles]\ncritic = "x"', "valid keys: generator, debugger, input_writer, judge"),
         ('[roles]\njudge = { name = "x", port = 1 }', "unknown key 'port' in [roles] judge"),
-        ('[budget]\nmax_tokens = -1', "must be a whole number >= 0"),
-        ('[budget]\nmax_money = 3', "valid keys: max_tokens, max_cost, max_calls"),
-        ('[prices.m]\nprompt = 1', 'needs completion'),
+        ("[budget]\nmax_tokens = -1", "must be a whole number >= 0"),
+        ("[budget]\nmax_money = 3", "valid keys: max_tokens, max_cost, max_calls"),
+        ("[prices.m]\nprompt = 1", "needs completion"),
         ('[prices.m]\nprompt = "cheap"\ncompletion = 1', "must be a number"),
         ('[model]\nname = "local"\nbase_url = "http://x"', "takes no base URL"),
-        ('[model]\nmax_retries = 1.5', "whole number"),
+        ("[model]\nmax_retries = 1.5", "whole number"),
         ("[model\nname=", "not valid TOML"),
     ],
 )
-def test_mistakes_are_named_with_the_valid_choices(
-    tmp_path: Path, text: str, words: str
-) -> None:
+def test_mistakes_are_named_with_the_valid_choices(tmp_path: Path, text: str, words: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text))
     assert words in str(caught.value)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from faultserver import (
+    Fault,
     FaultServer,
     context_overflow,
     dropped,
@@ -34,7 +35,7 @@ from codestar.errors import (
 )
 from codestar.llm.openai_backend import OpenAIBackend
 from codestar.llm.retry import RetryPolicy
-from codestar.llm.types import CompletionRequest, Message, SamplingParams
+from codestar.llm.types import Completion, CompletionRequest, Message, SamplingParams
 
 FAST = RetryPolicy(max_retries=3, base_delay_s=0.01, max_delay_s=0.02)
 
@@ -58,8 +59,8 @@ def backend_for(server: FaultServer, **options: object) -> OpenAIBackend:
     return OpenAIBackend("fault-model", base_url=server.url, **options)  # type: ignore[arg-type]
 
 
-def complete(backend: OpenAIBackend, req: CompletionRequest | None = None) -> object:
-    async def go() -> object:
+def complete(backend: OpenAIBackend, req: CompletionRequest | None = None) -> Completion:
+    async def go() -> Completion:
         try:
             return await backend.complete(req or request())
         finally:
@@ -70,25 +71,33 @@ def complete(backend: OpenAIBackend, req: CompletionRequest | None = None) -> ob
 
 def test_answer_carries_text_usage_and_finish_reason(server: FaultServer) -> None:
     completion = complete(backend_for(server), request("hello", temperature=0.5, seed=3))
-    assert completion.text == "echo hello"  # type: ignore[attr-defined]
-    assert completion.usage.prompt_tokens == 3  # type: ignore[attr-defined]
-    assert completion.usage.calls == 1  # type: ignore[attr-defined]
-    assert completion.finish_reason == "stop"  # type: ignore[attr-defined]
-    assert completion.latency_s > 0  # type: ignore[attr-defined]
+    assert completion.text == "echo hello"
+    assert completion.usage.prompt_tokens == 3
+    assert completion.usage.calls == 1
+    assert completion.finish_reason == "stop"
+    assert completion.latency_s > 0
     body = server.requests[0]
     assert body["temperature"] == 0.5 and body["seed"] == 3 and "n" not in body
 
 
 @pytest.mark.parametrize(
     "fault",
-    [rate_limited(), server_error(), malformed(), garbage(), dropped(), empty_choices(),
-     status(503, "overloaded"), slow(1.5)],
+    [
+        rate_limited(),
+        server_error(),
+        malformed(),
+        garbage(),
+        dropped(),
+        empty_choices(),
+        status(503, "overloaded"),
+        slow(1.5),
+    ],
     ids=["429", "500", "malformed", "garbage", "dropped", "empty", "503", "slow"],
 )
-def test_transient_failures_are_retried_until_an_answer(server: FaultServer, fault: object) -> None:
-    server.push(fault, fault)  # type: ignore[arg-type]
+def test_transient_failures_are_retried_until_an_answer(server: FaultServer, fault: Fault) -> None:
+    server.push(fault, fault)
     completion = complete(backend_for(server, timeout_s=0.5))
-    assert completion.text == "echo hello"  # type: ignore[attr-defined]
+    assert completion.text == "echo hello"
     assert server.count == 3
 
 
@@ -121,9 +130,9 @@ def test_persistent_failure_is_one_clear_backend_error(server: FaultServer) -> N
     ids=["401", "404", "context", "400"],
 )
 def test_final_errors_are_not_retried(
-    server: FaultServer, fault: object, error: type[Exception], words: str
+    server: FaultServer, fault: Fault, error: type[Exception], words: str
 ) -> None:
-    server.push(fault)  # type: ignore[arg-type]
+    server.push(fault)
     with pytest.raises(error) as caught:
         complete(backend_for(server))
     assert words in str(caught.value)
@@ -161,14 +170,14 @@ def test_environment_supplies_base_url_and_key(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     backend = OpenAIBackend("fault-model")
     assert backend.base_url == server.url
-    assert complete(backend).text == "echo hello"  # type: ignore[attr-defined]
+    assert complete(backend).text == "echo hello"
 
 
 def test_reasoning_is_kept_out_of_the_text(server: FaultServer) -> None:
     server.push(ok("<think>maybe x</think>\nprint(1)", reasoning_content="first idea"))
     completion = complete(backend_for(server))
-    assert completion.text == "print(1)"  # type: ignore[attr-defined]
-    assert completion.reasoning == "first idea\n\nmaybe x"  # type: ignore[attr-defined]
+    assert completion.text == "print(1)"
+    assert completion.reasoning == "first idea\n\nmaybe x"
 
 
 def test_concurrency_is_limited(server: FaultServer) -> None:

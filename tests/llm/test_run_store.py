@@ -102,8 +102,7 @@ store.close()
 def test_concurrent_processes_do_not_corrupt_the_store(tmp_path: Path) -> None:
     # The processes also race to create and migrate the brand-new database.
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), f"p{n}"])
-        for n in range(4)
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), f"p{n}"]) for n in range(4)
     ]
     assert [writer.wait(timeout=60) for writer in writers] == [0, 0, 0, 0]
     with RunStore(tmp_path) as store:

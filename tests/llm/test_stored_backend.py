@@ -7,7 +7,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from faultserver import FaultServer, ok, server_error, unauthorized
@@ -24,14 +24,14 @@ T = TypeVar("T")
 FAST = RetryPolicy(max_retries=1, base_delay_s=0.01, max_delay_s=0.01)
 
 
-def request(text: str = "hello", **fields: object) -> CompletionRequest:
+def request(text: str = "hello", **fields: Any) -> CompletionRequest:
     base = CompletionRequest(
         messages=(Message("user", text),),
         params=SamplingParams(temperature=0.7),
         stage="generate",
         problem_id="p1",
     )
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return replace(base, **fields)
 
 
 @pytest.fixture
@@ -50,7 +50,11 @@ def stored(
     server: FaultServer, store: RunStore, ledger: Ledger | None = None, **options: object
 ) -> StoredBackend:
     backend = OpenAIBackend(
-        "fault-model", base_url=server.url, retry_policy=FAST, timeout_s=5, **options  # type: ignore[arg-type]
+        "fault-model",
+        base_url=server.url,
+        retry_policy=FAST,
+        timeout_s=5,
+        **options,  # type: ignore[arg-type]
     )
     return StoredBackend(backend, store, role="generator", ledger=ledger)
 
@@ -91,7 +95,7 @@ def test_a_repeated_request_is_answered_without_the_server(
     ids=["sample-index", "temperature", "stop", "messages"],
 )
 def test_the_key_separates_what_changes_the_answer(
-    server: FaultServer, store: RunStore, changed: dict[str, object]
+    server: FaultServer, store: RunStore, changed: dict[str, Any]
 ) -> None:
     backend = stored(server, store)
     run(backend, lambda b: b.complete(request()))
@@ -216,3 +220,23 @@ def test_ledger_groups_by_stage_and_problem(server: FaultServer, store: RunStore
     assert report.by_stage["judge"].usage.calls == 2
     assert report.by_problem["p1"].usage.prompt_tokens == 1 + 2
     assert report.unpriced_models == frozenset({"fault-model"})
+
+
+def test_a_resumed_run_counts_earlier_spend_against_its_budget(
+    server: FaultServer, store: RunStore
+) -> None:
+    first = Ledger(budget=Budget(max_calls=3))
+    backend = stored(server, store, first)
+    run(backend, lambda b: b.complete_many(request("a"), 2))  # one request, two rows
+    run(backend, lambda b: b.complete(request("b")))
+    # The process dies; the next one rebuilds its ledger from the store.
+    later = Ledger(budget=Budget(max_calls=3))
+    later.replay(store.calls())
+    assert later.report().total == first.report().total
+    assert later.report().by_stage == first.report().by_stage
+    backend = stored(server, store, later)
+    assert run(backend, lambda b: b.complete(request("b"))).cached
+    run(backend, lambda b: b.complete(request("c")))
+    with pytest.raises(BudgetExceededError):
+        run(backend, lambda b: b.complete(request("d")))
+    assert server.count == 3

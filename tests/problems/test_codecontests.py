@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codestar.errors import ProblemFormatError
 from codestar.problems.codecontests import load_codecontests
@@ -121,3 +123,15 @@ def test_dev_file(shared_data: Path) -> None:
     assert first.id == "1003_f_abbreviation_11357"
     assert first.metadata["tags"] == ("dp", "hashing", "strings")
     assert first.statement.startswith("# 1003_F. Abbreviation\n\nYou are given a text")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(
+    st.sampled_from(["id", "description", "tags", "tests"]),
+    st.none() | st.integers() | st.text(max_size=20) | st.sampled_from(["[", "[{}]", "{'a'}"])
+    | st.lists(st.dictionaries(st.sampled_from(["input", "output"]),
+                               st.text(max_size=4) | st.integers(), max_size=2), max_size=3),
+))
+def test_any_record_gives_a_problem_or_a_format_error(changes: dict[str, Any]) -> None:
+    result = load_codecontests(record(**changes))
+    assert len(result.problems) + len(result.errors) == 1

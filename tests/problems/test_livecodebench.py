@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codestar.errors import ProblemFormatError
 from codestar.problems.livecodebench import (
@@ -163,6 +165,8 @@ def test_undecodable_private_tests(blob: str, message: str) -> None:
         ({"public_test_cases": json.dumps([{"input": 1, "output": "2"}])}, "public_test_cases"),
         ({"public_test_cases": json.dumps([{"input": "1", "output": "2", "testtype": "x"}])},
          "public_test_cases"),
+        ({"public_test_cases": [{"input": "1", "output": "2", "testtype": []}]},
+         "public_test_cases"),
         ({"metadata": "[1]"}, "metadata"),
         ({"metadata": "{", "starter_code": ""}, "metadata"),
         ({"contest_date": "last tuesday"}, "contest_date"),
@@ -208,17 +212,25 @@ def test_non_strict_collects_errors_and_keeps_going(tmp_path: Path) -> None:
         load_livecodebench(path, strict=True)
 
 
-@pytest.mark.parametrize("shape", ["object", "list", "jsonl"])
+@pytest.mark.parametrize("shape", ["object", "pretty", "list", "jsonl", "bad-first-line"])
 def test_file_shapes(tmp_path: Path, shape: str) -> None:
     path = tmp_path / "records.json"
     if shape == "object":
         path.write_text(json.dumps(stdin_record()))
+    elif shape == "pretty":
+        path.write_text(json.dumps(stdin_record(), indent=2))
+    elif shape == "bad-first-line":
+        path.write_text("{oops\n" + json.dumps(stdin_record()) + "\n")
+        result = load_livecodebench(path)
+        assert len(result.problems) == 1
+        assert "record 0 (line 1)" in str(result.errors[0])
+        return
     elif shape == "list":
         path.write_text(json.dumps([stdin_record(), functional_record()]))
     else:
         path.write_text(json.dumps(stdin_record()) + "\n\n" + json.dumps(functional_record()))
     result = load_livecodebench(str(path), strict=True)
-    assert len(result.problems) == (1 if shape == "object" else 2)
+    assert len(result.problems) == (1 if shape in ("object", "pretty") else 2)
 
 
 def test_not_records_at_all(tmp_path: Path) -> None:
@@ -272,3 +284,23 @@ def test_select_problems_window_edges_and_undated() -> None:
     assert ids(select_problems(problems, start=date(2024, 2, 1))) == ["b"]
     assert ids(select_problems(problems, start=datetime(2024, 1, 31, 12))) == ["b"]
     assert ids(select_problems(problems, platform="leetcode")) == []
+
+
+_field_values = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=30),
+    st.sampled_from(["[", "{}", "[]", '[{"input": "1", "output": "1"}]', "eJwDAAAAAAE=",
+                     '{"func_name": 3}', "2024-13-01", "functional"]),
+    st.lists(st.dictionaries(st.sampled_from(["input", "output", "testtype"]),
+                             st.text(max_size=5) | st.integers(), max_size=3), max_size=2),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(
+    st.sampled_from(["question_id", "question_content", "starter_code", "public_test_cases",
+                     "private_test_cases", "metadata", "contest_date", "difficulty"]),
+    _field_values,
+))
+def test_any_record_gives_a_problem_or_a_format_error(changes: dict[str, Any]) -> None:
+    result = load_livecodebench(functional_record(**changes))
+    assert len(result.problems) + len(result.errors) == 1

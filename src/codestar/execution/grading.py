@@ -67,8 +67,12 @@ def stdin_outputs_match(actual: str, expected: str, rule: GradingRule = _DEFAULT
     """
     if actual == expected:
         return True
-    actual_lines = actual.strip().split("\n")
-    expected_lines = expected.strip().split("\n")
+    actual = actual.strip()
+    expected = expected.strip()
+    if actual == expected:  # the usual case: only a trailing newline differed
+        return True
+    actual_lines = actual.split("\n")
+    expected_lines = expected.split("\n")
     if len(actual_lines) != len(expected_lines):
         return False
     tolerance = rule.float_tolerance

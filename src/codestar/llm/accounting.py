@@ -25,13 +25,17 @@ for every call, and `MeteredBackend` here does so for runs without a store.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from codestar.errors import BackendError, BudgetExceededError, ConfigError
 from codestar.llm.backend import Backend
 from codestar.llm.types import Completion, CompletionRequest, Usage
+
+if TYPE_CHECKING:
+    from codestar.llm.store import CallRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +164,36 @@ class Ledger:
         with self._lock:
             tally = Tally(usage, self._cost(model, usage))
             self._in_flight = max(0, self._in_flight - admitted)
-            self._total += tally
-            _add(self._by_stage, stage, tally)
-            _add(self._by_model, model, tally)
-            if problem_id is not None:
-                _add(self._by_problem, problem_id, tally)
+            self._add(model, stage, problem_id, tally)
 
     def cancel(self, admitted: int = 1) -> None:
         """Give back an admission whose calls never finished (cancelled)."""
         with self._lock:
             self._in_flight = max(0, self._in_flight - admitted)
+
+    def replay(self, calls: Iterable[CallRecord]) -> None:
+        """Tally calls from the run store as spent (earlier processes of a resumed run).
+
+        Run it once when a run starts on an existing run directory, so that a budget
+        covers the whole run and not only the part since the last restart. Each stored
+        row is one call, except the token-less rows that share a single ``n > 1``
+        request with the row that carries its usage.
+        """
+        for call in calls:
+            usage = Usage(call.prompt_tokens, call.completion_tokens, 1)
+            if call.error is None and usage.total_tokens == 0:
+                usage = Usage()
+            with self._lock:
+                tally = Tally(usage, self._cost(call.model, usage))
+                self._add(call.model, call.stage, call.problem_id, tally)
+
+    def _add(self, model: str, stage: str, problem_id: str | None, tally: Tally) -> None:
+        """Add a call's tally to every group; call with the lock held."""
+        self._total += tally
+        _add(self._by_stage, stage, tally)
+        _add(self._by_model, model, tally)
+        if problem_id is not None:
+            _add(self._by_problem, problem_id, tally)
 
     def record_cached(self, model: str, usage: Usage) -> None:
         """Tally an answer served from the store: what it would have cost, spent nothing."""

@@ -138,7 +138,7 @@ def _check_keys(table: Mapping[str, Any], valid: tuple[str, ...], where: str, or
 def _spec(table: Mapping[str, Any], where: str, origin: str) -> ModelSpec:
     name = table.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{origin}: {where} needs a model name (name = \"...\")")
+        raise ConfigError(f'{origin}: {where} needs a model name (name = "...")')
     base_url, key_env = table.get("base_url"), table.get("api_key_env")
     for key, value in (("base_url", base_url), ("api_key_env", key_env)):
         if value is not None and not isinstance(value, str):

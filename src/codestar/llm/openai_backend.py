@@ -210,6 +210,12 @@ class OpenAIBackend:
                 raise TransientError("connection dropped") from error
             except openai.APIStatusError as error:
                 raise self._status_error(error) from error
+            except openai.APIError as error:
+                # Anything else the SDK may raise about a response is still the server's
+                # failure, never a traceback at the command line.
+                raise BackendError(
+                    f"{self.base_url} answered {self._model!r} unexpectedly: {error}"
+                ) from error
         return _parse(text)
 
     def _status_error(self, error: openai.APIStatusError) -> Exception:

@@ -121,8 +121,7 @@ def _key_from(model: ModelSpec) -> str | None:
     key = os.environ.get(model.api_key_env)
     if not key:
         raise AuthenticationError(
-            f"environment variable {model.api_key_env} (api_key_env for {model.name!r}) is "
-            "not set",
+            f"environment variable {model.api_key_env} (api_key_env for {model.name!r}) is not set",
             hint=f"export {model.api_key_env}=... or pass --api-key",
         )
     return key

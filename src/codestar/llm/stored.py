@@ -47,9 +47,9 @@ def rendered_params(request: CompletionRequest) -> str:
 def request_key(model: str, request: CompletionRequest) -> str:
     """The cache key of a request: sha256 over model, messages, parameters, sample index.
 
-        >>> from codestar.llm.types import Message
-        >>> len(request_key("m", CompletionRequest(messages=(Message("user", "hi"),))))
-        64
+    >>> from codestar.llm.types import Message
+    >>> len(request_key("m", CompletionRequest(messages=(Message("user", "hi"),))))
+    64
     """
     material = json.dumps(
         [model, rendered_messages(request), rendered_params(request), request.sample_index]

@@ -166,7 +166,7 @@ class _Record:
             self.fail(field, f"must be a string, got {type(value).__name__}")
         return value
 
-    def json(self, field: str, text: str) -> Any:
+    def parse_json(self, field: str, text: str) -> Any:
         try:
             return json.loads(text)
         except (ValueError, RecursionError) as error:
@@ -180,10 +180,10 @@ class _Record:
             return [], set()
         if isinstance(value, str):
             if value.lstrip().startswith("["):
-                value = self.json(field, value)
+                value = self.parse_json(field, value)
             else:
                 try:
-                    value = self.json(field, decode_private_test_cases(value))
+                    value = self.parse_json(field, decode_private_test_cases(value))
                 except ProblemFormatError as error:
                     self.fail(field, f"is not readable: {error}")
         if not isinstance(value, list):
@@ -197,7 +197,7 @@ class _Record:
             if not isinstance(test_input, str) or not isinstance(output, str):
                 self.fail(field, f"test {number} needs string 'input' and 'output'")
             test_type = item.get("testtype", "stdin")
-            if test_type not in _TEST_TYPES:
+            if not isinstance(test_type, str) or test_type not in _TEST_TYPES:
                 self.fail(field, f"test {number} has unknown testtype {test_type!r}")
             kinds.add(_TEST_TYPES[test_type])
             tests.append(TestCase(input=test_input, expected=output))
@@ -211,7 +211,7 @@ def _problem_from_record(raw: Mapping[str, Any], index: int) -> Problem:
     starter_code = record.text("starter_code")
     metadata_value = raw.get("metadata") or {}
     if isinstance(metadata_value, str):
-        metadata_value = record.json("metadata", metadata_value)
+        metadata_value = record.parse_json("metadata", metadata_value)
     if not isinstance(metadata_value, Mapping):
         record.fail("metadata", "must be a JSON object")
     func_name = metadata_value.get("func_name")

@@ -21,7 +21,7 @@ from typing import Any
 from codestar.errors import ProblemFormatError
 from codestar.problems.codecontests import load_codecontests
 from codestar.problems.livecodebench import load_livecodebench
-from codestar.problems.records import LoadResult, read_text
+from codestar.problems.records import LoadResult, first_record, read_text
 from codestar.problems.statement import parse_statement
 
 __all__ = ["detect_format", "load_problems"]
@@ -42,8 +42,12 @@ def load_problems(path: str | os.PathLike[str], *, strict: bool = False) -> Load
     with ``strict`` the first one is raised. A file of unknown format always raises.
     """
     file = Path(path)
-    text = read_text(file)
-    kind = detect_format(text, name=file.name)
+    head = None if _is_statement_name(file.name) else first_record(file)
+    if head is not None:
+        kind = _format_of_record(head, file.name)  # JSON Lines: no need to read it all
+    else:
+        text = read_text(file)
+        kind = detect_format(text, name=file.name)
     if kind == "livecodebench":
         return load_livecodebench(file, strict=strict)
     if kind == "codecontests":
@@ -65,24 +69,32 @@ def detect_format(text: str, *, name: str = "<text>") -> str:
     statement when ``name`` has one of those suffixes or none at all.
     """
     stripped = text.lstrip()
-    suffixes = {suffix.lower() for suffix in Path(name).suffixes}
-    if stripped[:1] in ("{", "[") and not suffixes & _STATEMENT_SUFFIXES:
+    if stripped[:1] in ("{", "[") and not _is_statement_name(name):
         first = _first_record(stripped)
         if first is None:
-            raise ProblemFormatError(f"{name}: looks like JSON but has no readable record; "
-                                     + _EXPECTED)
-        keys = set(first)
-        if "question_content" in keys:
-            return "livecodebench"
-        if {"description", "tests"} <= keys:
-            return "codecontests"
-        shown = ", ".join(sorted(keys)[:8]) or "none"
-        raise ProblemFormatError(f"{name}: unknown record format (keys: {shown}); {_EXPECTED}")
+            raise ProblemFormatError(
+                f"{name}: looks like JSON but has no readable record; {_EXPECTED}"
+            )
+        return _format_of_record(first, name)
     if not stripped:
         raise ProblemFormatError(f"{name} is empty; {_EXPECTED}")
-    if suffixes & _STATEMENT_SUFFIXES or not suffixes:
+    if _is_statement_name(name) or not Path(name).suffix:
         return "statement"
     raise ProblemFormatError(f"{name}: unknown format; {_EXPECTED}")
+
+
+def _is_statement_name(name: str) -> bool:
+    return Path(name).suffix.lower() in _STATEMENT_SUFFIXES
+
+
+def _format_of_record(record: Mapping[str, Any], name: str) -> str:
+    keys = set(record)
+    if "question_content" in keys:
+        return "livecodebench"
+    if {"description", "tests"} <= keys:
+        return "codecontests"
+    shown = ", ".join(sorted(keys)[:8]) or "none"
+    raise ProblemFormatError(f"{name}: unknown record format (keys: {shown}); {_EXPECTED}")
 
 
 def _first_record(text: str) -> Mapping[str, Any] | None:

@@ -14,14 +14,22 @@ import gzip
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from codestar.errors import ProblemFormatError
 from codestar.problems.model import Problem
 
-__all__ = ["LoadResult", "RecordSource", "build_problems", "read_records", "read_text"]
+__all__ = [
+    "LoadResult",
+    "RecordSource",
+    "build_problems",
+    "first_record",
+    "read_records",
+    "read_text",
+]
 
 RecordSource = str | os.PathLike[str] | Mapping[str, Any] | Iterable[Mapping[str, Any]]
 """A path to a record file, one parsed record, or an iterable of parsed records."""
@@ -48,18 +56,45 @@ class _Unreadable:
     reason: str
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """The text of ``path`` (gunzipped when it ends in ``.gz``)."""
+@contextmanager
+def _reading(path: str | os.PathLike[str]) -> Iterator[TextIO]:
+    """``path`` open as UTF-8 text (gunzipped for ``.gz``); read errors are format errors."""
     file = Path(path)
     try:
-        if file.suffix == ".gz":
-            with gzip.open(file, "rt", encoding="utf-8") as stream:
-                return stream.read()
-        return file.read_text(encoding="utf-8")
+        with (
+            gzip.open(file, "rt", encoding="utf-8")
+            if file.suffix == ".gz"
+            else file.open(encoding="utf-8")
+        ) as stream:
+            yield stream
     except FileNotFoundError as error:
         raise ProblemFormatError(f"no such problem file: {file}") from error
     except (OSError, UnicodeDecodeError, EOFError) as error:
         raise ProblemFormatError(f"cannot read problem file {file}: {error}") from error
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """The text of ``path`` (gunzipped when it ends in ``.gz``)."""
+    with _reading(path) as stream:
+        return stream.read()
+
+
+def first_record(path: str | os.PathLike[str]) -> Mapping[str, Any] | None:
+    """The first record of a JSON Lines file, read without reading the rest.
+
+    ``None`` when the first line is not a JSON object on its own (a JSON list, a
+    pretty-printed object, or not JSON at all).
+    """
+    with _reading(path) as stream:
+        return _json_object(stream.readline())
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def read_records(source: RecordSource) -> Iterator[Mapping[str, Any] | _Unreadable]:
@@ -71,9 +106,32 @@ def read_records(source: RecordSource) -> Iterator[Mapping[str, Any] | _Unreadab
         yield source
         return
     if isinstance(source, str | os.PathLike):
-        yield from _records_in_text(read_text(source), str(source))
+        yield from _records_in_file(source)
         return
     yield from source
+
+
+def _records_in_file(path: str | os.PathLike[str]) -> Iterator[Mapping[str, Any] | _Unreadable]:
+    # JSON Lines files (LiveCodeBench's are gigabytes) are read a line at a time; a file
+    # whose first line is not a whole object is read in one piece.
+    with _reading(path) as stream:
+        first_line = stream.readline()
+        head = _json_object(first_line)
+        if head is not None:
+            yield head
+            for number, line in enumerate(stream, start=2):
+                if line.strip():
+                    yield _json_object_or_marker(line, number)
+            return
+        text = first_line + stream.read()
+    yield from _records_in_text(text, str(path))
+
+
+def _json_object_or_marker(line: str, number: int) -> Any:
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError) as error:
+        return _Unreadable(number, f"invalid JSON: {error}")
 
 
 def _records_in_text(text: str, origin: str) -> Iterator[Mapping[str, Any] | _Unreadable]:
@@ -94,12 +152,8 @@ def _records_in_text(text: str, origin: str) -> Iterator[Mapping[str, Any] | _Un
             f"{origin} is not a JSON object, a JSON list or JSON Lines of records"
         )
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except (ValueError, RecursionError) as error:
-            yield _Unreadable(number, f"invalid JSON: {error}")
+        if line.strip():
+            yield _json_object_or_marker(line, number)
 
 
 def build_problems(
