@@ -275,3 +275,36 @@ def test_minimal_isolation_still_runs_programs() -> None:
 
 
 IDIOMS_SOURCE = textwrap.dedent(IDIOMS["stdin-readline"])
+
+
+class DictCache:
+    def __init__(self) -> None:
+        self.data: dict[str, object] = {}
+        self.hits = 0
+
+    def get_execution(self, key: str) -> object | None:
+        if key in self.data:
+            self.hits += 1
+        return self.data.get(key)
+
+    def put_execution(self, key: str, payload: object) -> None:
+        self.data[key] = payload
+
+
+def test_cache_answers_repeated_jobs_without_running_them(tmp_path: object) -> None:
+    from codestar.llm.store import RunStore
+
+    source = "import os\nprint(os.getpid() + int(input()))"  # differs on every real run
+    tests = [TestCase("1\n")]
+    cache = DictCache()
+    with Engine(workers=1, cache=cache) as cached:
+        first = cached.run(Program(source), tests)
+        again = cached.run(Program(source), tests)
+        other = cached.run(Program(source), [TestCase("2\n")])
+    assert first == again and cache.hits == 1
+    assert other != first
+    with RunStore(tmp_path) as store:  # type: ignore[arg-type]
+        with Engine(workers=1, cache=store) as engine:
+            stored = engine.run(Program(source), tests)
+        with Engine(workers=1, cache=store) as engine:
+            assert engine.run(Program(source), tests) == stored

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
+import json
 import os
 import queue
 import random
@@ -34,7 +36,7 @@ from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from codestar.errors import SandboxError
 from codestar.execution.isolation import IsolationMode, IsolationReport, clean_environment
@@ -51,6 +53,14 @@ from codestar.problems.model import ProblemKind, TestCase
 
 Gate = Callable[[], AbstractContextManager[Any]]
 
+
+class ExecutionCache(Protocol):
+    """Where finished executions are kept (the run store), so a resumed run skips them."""
+
+    def get_execution(self, key: str) -> Any | None: ...
+
+    def put_execution(self, key: str, payload: Any) -> None: ...
+
 #: Workers' children run as uids from here on (unused by real accounts).
 UID_BASE = 1_000_000
 
@@ -62,6 +72,13 @@ class _Job:
     limits: Limits
     rule: GradingRule
     stop_on_failure: bool
+
+    def cache_key(self) -> str:
+        """A hash of everything that decides the outcome (not of timing)."""
+        message = self.message(0)
+        del message["id"]
+        text = json.dumps(message, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
     def message(self, job_id: int) -> dict[str, Any]:
         limits = self.limits
@@ -162,6 +179,10 @@ class Engine:
         they are unavailable) or ``minimal`` (rlimits, clean environment, scratch dir).
     gate: a context-manager factory entered around every job, e.g. to take turns with
         a local model for the CPU.
+    cache: where to look up and keep finished executions (e.g. the run store): a job
+        whose program, tests, limits and rule were already run is answered from it.
+        Timing-dependent verdicts (timeouts) are cached too: a resumed run must agree
+        with the interrupted one.
     """
 
     def __init__(
@@ -172,6 +193,7 @@ class Engine:
         rule: GradingRule | None = None,
         isolation: IsolationMode = "auto",
         gate: Gate | None = None,
+        cache: ExecutionCache | None = None,
     ) -> None:
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -180,6 +202,7 @@ class Engine:
         self.rule = rule or GradingRule()
         self.isolation_mode: IsolationMode = isolation
         self.gate = gate
+        self.cache = cache
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._handles: list[_Worker | None] = []
@@ -247,6 +270,17 @@ class Engine:
                 future.set_exception(error)
 
     def _execute(self, slot: int, job: _Job) -> ProgramResult:
+        key = job.cache_key() if self.cache is not None else ""
+        if self.cache is not None:
+            cached = self.cache.get_execution(key)
+            if cached is not None:
+                return ProgramResult.from_dict(cached)
+        result = self._execute_on_worker(slot, job)
+        if self.cache is not None:
+            self.cache.put_execution(key, result.to_dict())
+        return result
+
+    def _execute_on_worker(self, slot: int, job: _Job) -> ProgramResult:
         message = job.message(next(self._ids))
         for _attempt in range(2):
             worker = self._handles[slot]

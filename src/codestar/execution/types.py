@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from codestar.problems.model import Problem, ProblemKind
 
@@ -111,7 +112,18 @@ class TestOutcome:
     truncated: bool = False
     error: str | None = None
 
-    def to_dict(self) -> dict[str, object]:
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TestOutcome:
+        return cls(
+            verdict=Verdict(data["verdict"]),
+            elapsed_s=float(data.get("elapsed_s") or 0.0),
+            output=str(data.get("output") or ""),
+            output_digest=str(data.get("output_digest") or ""),
+            truncated=bool(data.get("truncated")),
+            error=data.get("error"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict.value,
             "elapsed_s": self.elapsed_s,
@@ -141,8 +153,12 @@ class ProgramResult:
     def first_failure(self) -> TestOutcome | None:
         return next((o for o in self.outcomes if o.verdict is not Verdict.PASSED), None)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "outcomes": [o.to_dict() for o in self.outcomes]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProgramResult:
+        return cls(tuple(TestOutcome.from_dict(o) for o in data["outcomes"]))
 
     def output_signature(self) -> tuple[str, ...]:
         """The key under which programs with identical behaviour are clustered.
