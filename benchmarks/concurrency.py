@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 from codestar.execution.engine import Engine
 from codestar.llm.openai_backend import OpenAIBackend
@@ -71,7 +71,7 @@ def _answer(prompt: str, seed: int) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     latency = 1.0
-    calls: list[float] = []
+    calls: ClassVar[list[float]] = []
     lock = threading.Lock()
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -140,7 +140,10 @@ async def _measure(base_url: str, samples: int, rounds: int, engine: Engine) -> 
     try:
         started = time.perf_counter()
         result = await solve(
-            PROBLEM, "sstar", models=Models(backend), engine=engine,
+            PROBLEM,
+            "sstar",
+            models=Models(backend),
+            engine=engine,
             config=SolveConfig(samples=samples, rounds=rounds),
         )
         wall = time.perf_counter() - started
@@ -169,7 +172,7 @@ def main() -> int:
     chain = 1 + options.rounds + 2  # generate, debug rounds, distinguish, judge
     runs = []
     with fake_server(options.latency) as base_url, Engine() as engine:
-        engine.isolation  # start the workers before timing
+        _ = engine.isolation  # start the workers before timing
         for _ in range(options.repeats):
             runs.append(asyncio.run(_measure(base_url, options.samples, options.rounds, engine)))
     runs.sort(key=lambda r: r["wall_s"])

@@ -240,3 +240,16 @@ def test_a_resumed_run_counts_earlier_spend_against_its_budget(
     with pytest.raises(BudgetExceededError):
         run(backend, lambda b: b.complete(request("d")))
     assert server.count == 3
+
+
+def test_without_n_each_sample_is_its_own_stored_request(store: RunStore) -> None:
+    with FaultServer(n_mode="ignore") as server:
+        backend = stored(server, store)
+        run(backend, lambda b: b.complete_many(request("a"), 3))  # probes n once
+        assert server.count == 3 and server.requests[0].get("n") == 3
+        run(backend, lambda b: b.complete_many(request("b"), 3))
+        assert server.count == 6 and all("n" not in body for body in server.requests[3:])
+    stored_samples = sorted(
+        (json.loads(r.messages)[-1]["content"], r.sample_index) for r in store.calls()
+    )
+    assert stored_samples == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2)]

@@ -287,3 +287,30 @@ def test_non_string_and_huge_text(kind: ProblemKind) -> None:
     assert parse_inputs(None, kind=kind) == ParsedInputs(())  # type: ignore[arg-type]
     huge = "```\n" + "x" * 3_000_000 + "\n```"
     assert parse_inputs(huge, kind=kind).inputs == ()
+
+
+def test_comment_only_blocks_are_dropped_but_grid_rows_are_data() -> None:
+    text = (
+        "```python\n# Sample Input 1\n# Sample Output 1\n\n# Edge case\n```\n"
+        "```\n3 3\n#.#\n###\n# . #\n```\n"
+    )
+    parsed = parse_inputs(text, kind=STDIN)
+    assert parsed.inputs == ("3 3\n#.#\n###\n# . #\n",)
+    assert parsed.dropped == 1
+
+
+@pytest.mark.parametrize("placeholder", ["<the first input>", "...", "<input>"])
+def test_format_placeholders_copied_from_the_prompt_are_dropped(placeholder: str) -> None:
+    parsed = parse_inputs(f"Input 1:\n```\n{placeholder}\n```\nInput 2:\n```\n7\n```", kind=STDIN)
+    assert parsed.inputs == ("7\n",)
+    assert parsed.dropped == 1
+
+
+def test_a_solution_block_among_tests_is_skipped() -> None:
+    text = (
+        "```python\nimport sys\nprint(sys.stdin.read())\n```\n"
+        "Input:\n```\n1\n```\nOutput:\n```\n1\n```"
+    )
+    parsed = parse_generated_tests(text, kind=STDIN)
+    assert parsed.tests == (TestCase("1\n", "1\n"),)
+    assert parsed.dropped == 1

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from codestar.errors import ConfigError
+from codestar.errors import BackendError, ConfigError
 from codestar.execution.engine import Engine
 from codestar.execution.types import Limits
 from codestar.llm.scripted import ScriptedBackend
@@ -176,7 +176,9 @@ def test_model_inputs_that_separate_nothing_fall_back_to_clustering_inputs(
 
 def test_self_debug_fixes_the_sample_and_zero_shot_does_not(engine: Engine) -> None:
     problem = Problem(
-        id="abs3", statement=PROBLEM.statement, kind=ProblemKind.STDIN,
+        id="abs3",
+        statement=PROBLEM.statement,
+        kind=ProblemKind.STDIN,
         public_tests=(TestCase("-3\n", "3\n"),),
     )
     backend = ScriptedBackend(responder([WRONG], debug=lambda request: fenced(RIGHT)))
@@ -191,7 +193,9 @@ def test_self_debug_fixes_the_sample_and_zero_shot_does_not(engine: Engine) -> N
 
 def test_public_only_picks_among_passing_candidates(engine: Engine) -> None:
     problem = Problem(
-        id="abs4", statement=PROBLEM.statement, kind=ProblemKind.STDIN,
+        id="abs4",
+        statement=PROBLEM.statement,
+        kind=ProblemKind.STDIN,
         public_tests=(TestCase("-3\n", "3\n"),),
     )
     backend = ScriptedBackend(responder([WRONG, RIGHT, BROKEN, RIGHT], debug=lambda r: "no"))
@@ -226,7 +230,9 @@ def test_llm_judge_judges_distinct_programs_from_code_alone(engine: Engine) -> N
 def test_oracle_uses_hidden_tests_and_refuses_without_them(engine: Engine) -> None:
     result = run_method("oracle", engine, ScriptedBackend(responder(POOL)))
     assert result.selection.candidate == 3 and result.selection.rule == "oracle"
-    bare = Problem(id="bare", statement="x", kind=ProblemKind.STDIN, public_tests=PROBLEM.public_tests)
+    bare = Problem(
+        id="bare", statement="x", kind=ProblemKind.STDIN, public_tests=PROBLEM.public_tests
+    )
     with pytest.raises(ConfigError, match="hidden tests"):
         run_method("oracle", engine, ScriptedBackend(responder(POOL)), bare)
 
@@ -246,8 +252,16 @@ def test_every_method_honours_the_contract(method: str, engine: Engine) -> None:
     assert chosen is not None and result.program == chosen.code
     assert all(c.rounds for c in result.candidates)
     trace = json.loads(json.dumps(result.to_dict()))
-    for key in ("program", "method", "candidates", "inputs", "clusters", "comparisons",
-                "selection", "usage"):
+    for key in (
+        "program",
+        "method",
+        "candidates",
+        "inputs",
+        "clusters",
+        "comparisons",
+        "selection",
+        "usage",
+    ):
         assert key in trace
     assert all("rounds" in c for c in trace["candidates"])
     calls = sum(u["calls"] for u in trace["usage"].values())
@@ -265,7 +279,9 @@ def test_samples_and_debug_chains_overlap(engine: Engine) -> None:
         return fenced(RIGHT if rounds_so_far >= 2 else BROKEN)
 
     problem = Problem(
-        id="abs5", statement=PROBLEM.statement, kind=ProblemKind.STDIN,
+        id="abs5",
+        statement=PROBLEM.statement,
+        kind=ProblemKind.STDIN,
         public_tests=(TestCase("-3\n", "3\n"),),
     )
     pool = [BROKEN] * 7 + ["n = int(input())\nprint(n if n > 0 else -n)\n"]
@@ -279,12 +295,86 @@ def test_samples_and_debug_chains_overlap(engine: Engine) -> None:
 
 
 def test_solve_many_keeps_order_and_records_errors(engine: Engine) -> None:
-    bare = Problem(id="bare", statement="x", kind=ProblemKind.STDIN, public_tests=PROBLEM.public_tests)
+    bare = Problem(
+        id="bare", statement="x", kind=ProblemKind.STDIN, public_tests=PROBLEM.public_tests
+    )
     results = asyncio.run(
         solve_many(
-            [PROBLEM, bare], "oracle", models=Models(ScriptedBackend(responder(POOL))),
-            engine=engine, config=SolveConfig(samples=2, rounds=0), concurrency=2,
+            [PROBLEM, bare],
+            "oracle",
+            models=Models(ScriptedBackend(responder(POOL))),
+            engine=engine,
+            config=SolveConfig(samples=2, rounds=0),
+            concurrency=2,
         )
     )
     assert isinstance(results[0], SolveResult) and results[0].problem_id == "abs"
     assert isinstance(results[1], ConfigError)
+
+
+def test_a_backend_failure_ends_the_run_and_cancels_its_other_work(engine: Engine) -> None:
+    cancelled: list[str] = []
+
+    async def answer(request: CompletionRequest) -> str:
+        if request.stage == "inputs":
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.append("inputs")
+                raise
+        if request.stage == "generate" and request.sample_index == 2:
+            raise BackendError("the server went away")
+        return fenced(WRONG)
+
+    started = time.perf_counter()
+    with pytest.raises(BackendError, match="went away"):
+        run_method("sstar", engine, ScriptedBackend(answer))
+    assert cancelled == ["inputs"] and time.perf_counter() - started < 10
+
+
+def test_the_trace_records_what_a_method_really_used(engine: Engine) -> None:
+    result = run_method("zero-shot", engine, ScriptedBackend(responder(POOL)), samples=8)
+    assert result.config["samples"] == 1 and result.config["rounds"] == 0
+    assert result.to_dict()["config"]["samples"] == 1
+
+
+def test_sstar_on_a_functional_problem(engine: Engine) -> None:
+    problem = Problem(
+        id="twice",
+        statement="Return twice the given integer n.",
+        kind=ProblemKind.FUNCTIONAL,
+        entry_point="twice",
+        starter_code="class Solution:\n    def twice(self, n: int) -> int:\n        ",
+        public_tests=(TestCase("2", "4"),),  # 2 * n, n * n and n + 2 all pass it
+    )
+    body = "class Solution:\n    def twice(self, n: int) -> int:\n        return {}\n"
+    pool = [
+        body.format("n * n"),
+        body.format("n + 2"),
+        body.format("2 * n"),
+        body.format("n * n"),
+        body.format("n << 1"),
+    ]
+
+    def judge(request: CompletionRequest) -> str:
+        program_a, _ = shown_programs(request)
+        return "Answer: A" if ("2 * n" in program_a or "<< 1" in program_a) else "Answer: B"
+
+    backend = ScriptedBackend(
+        responder(
+            pool,
+            inputs="```\n3\n```\n```\n0\n```\n```\n1\n2\n```",  # the last has two arguments
+            distinguish="```\n5\n```",
+            judge=judge,
+        )
+    )
+    result = run_method("sstar", engine, backend, problem)
+    assert result.inputs == ("3", "0") and result.inputs_dropped == 1
+    assert [c.members for c in result.clusters] == [(0, 3), (1,), (2, 4)]
+    assert len(result.comparisons) == 3
+    assert result.selection.cluster == 2 and "2 * n" in (result.program or "")
+    # The judge only recognises the right program: between the two wrong ones it always
+    # answers B, so that comparison has no winner.
+    assert dict(result.selection.scores) == {0: 0.0, 1: 0.0, 2: 2.0}
+    undecided = next(c for c in result.comparisons if {c.first, c.second} == {0, 1})
+    assert undecided.answers == ("B", "B") and undecided.winner is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, TypeVar
 
 import pytest
@@ -63,7 +64,10 @@ def within_run(
 ) -> tuple[Any, ScriptedBackend]:
     backend = ScriptedBackend(answer)
     run = Run(
-        problem, method="test", models=Models(backend), engine=engine,
+        problem,
+        method="test",
+        models=Models(backend),
+        engine=engine,
         config=SolveConfig(**config),
     )
 
@@ -140,18 +144,20 @@ def test_a_context_overflow_is_a_failed_round_not_a_crash(engine: Engine) -> Non
 
 
 def test_functional_candidates_run_through_the_entry_point(engine: Engine) -> None:
-    code = "class Solution:\n    def twice(self, n: int) -> int:\n        return 2 * n\n"
-    candidate, _ = within_run(
-        engine, lambda request: fenced(code), lambda run: develop(run, 0, rounds=1), TWICE
+    body = "class Solution:\n    def twice(self, n: int) -> int:\n        return {}\n"
+    answers = iter([fenced(body.format("n + 2")), fenced(body.format("2 * n"))])
+    candidate, backend = within_run(
+        engine, lambda request: next(answers), lambda run: develop(run, 0, rounds=1), TWICE
     )
-    assert candidate.passed and candidate.rounds[0].tests[0].output.strip() == "6"
+    assert [r.passed for r in candidate.rounds] == [False, True]
+    assert candidate.rounds[0].tests[0].output.strip() == "5"
+    debug_prompt = backend.requests[1].messages[-1].content
+    assert "Solution().twice(...)" in debug_prompt and "return n + 2" in debug_prompt
 
 
 def test_synthesized_inputs_drop_malformed_ones(engine: Engine) -> None:
     text = "```\nhello\n```\n```\n5\n```\n```\n1\n2\n```\n```\n-4\n```"
-    parsed, backend = within_run(
-        engine, lambda request: text, synthesize_inputs, TWICE, inputs=5
-    )
+    parsed, backend = within_run(engine, lambda request: text, synthesize_inputs, TWICE, inputs=5)
     assert parsed.inputs == ("5", "-4") and parsed.dropped == 2
     assert backend.requests[0].stage == "inputs" and backend.requests[0].params.temperature == 0
 
@@ -198,7 +204,10 @@ def test_a_win_counts_only_when_both_orders_agree(
 
 
 def test_compare_clusters_shows_real_outputs_in_both_orders(engine: Engine) -> None:
-    candidates = [_candidate(0, "print(2 * int(input()))\n"), _candidate(1, "print(int(input()) + 2)\n")]
+    candidates = [
+        _candidate(0, "print(2 * int(input()))\n"),
+        _candidate(1, "print(int(input()) + 2)\n"),
+    ]
 
     def answer(request: CompletionRequest) -> str:
         if request.stage == "distinguish":
@@ -208,8 +217,8 @@ def test_compare_clusters_shows_real_outputs_in_both_orders(engine: Engine) -> N
 
     async def body(run: Run) -> Any:
         clustering = await cluster(run, candidates, ["1\n"])
-        first = run.memo(("pair", 0, 1), lambda: compare_clusters(run, 0, 1, candidates, clustering))
-        again = run.memo(("pair", 0, 1), lambda: compare_clusters(run, 0, 1, candidates, clustering))
+        compare = partial(compare_clusters, run, 0, 1, candidates, clustering)
+        first, again = run.memo(("pair", 0, 1), compare), run.memo(("pair", 0, 1), compare)
         return await first, await again
 
     (comparison, memoized), backend = within_run(engine, answer, body)
@@ -220,4 +229,5 @@ def test_compare_clusters_shows_real_outputs_in_both_orders(engine: Engine) -> N
     assert comparison.second_outputs[0].output == "7\n"
     assert comparison.answers == ("A", "B") and comparison.winner == 0
     straight, swapped = (r.messages[-1].content for r in backend.requests[1:])
-    assert straight.index("10") < straight.index("7\n") and swapped.index("7\n") < swapped.index("10")
+    assert straight.index("10") < straight.index("7\n")
+    assert swapped.index("7\n") < swapped.index("10")

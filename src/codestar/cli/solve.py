@@ -137,6 +137,7 @@ async def _run(
     method: str,
     config: SolveConfig,
     model: str | None,
+    role_models: dict[str, str | None],
     base_url: str | None,
     api_key: str | None,
     run_dir: Path | None,
@@ -147,12 +148,19 @@ async def _run(
     from codestar.execution.engine import Engine
     from codestar.llm.spec import is_local, open_backend
 
-    backend: Backend = open_backend(model, base_url=base_url, api_key=api_key)
-    local = is_local(model or "local")
+    specs = {"generator": model or "local"}
+    specs.update({role: spec for role, spec in role_models.items() if spec})
+    opened: dict[str, Backend] = {}
+    for spec in dict.fromkeys(specs.values()):
+        remote = not is_local(spec)
+        opened[spec] = open_backend(
+            spec, base_url=base_url if remote else None, api_key=api_key if remote else None
+        )
     gate: Any = None
-    if local:
+    if any(is_local(spec) for spec in specs.values()):
         from codestar.llm.cpu import shared_arbiter
 
+        # The embedded model and the sandbox take turns on the CPU.
         gate = shared_arbiter().execution
     with contextlib.ExitStack() as stack:
         if run_dir is not None:
@@ -160,8 +168,13 @@ async def _run(
             from codestar.llm.stored import StoredBackend
 
             store = stack.enter_context(RunStore(run_dir))
-            backend = StoredBackend(backend, store, role="all")
+            opened = {spec: StoredBackend(b, store) for spec, b in opened.items()}
         engine = stack.enter_context(Engine(limits=config.limits, gate=gate))
+        models = Models(
+            opened[specs["generator"]],
+            input_writer=opened[specs["input_writer"]] if "input_writer" in specs else None,
+            judge=opened[specs["judge"]] if "judge" in specs else None,
+        )
 
         def on_event(event: Event) -> None:
             progress(event)
@@ -170,57 +183,139 @@ async def _run(
 
         try:
             return await solve_problem(
-                problem, method, models=Models(backend), engine=engine, config=config,
+                problem,
+                method,
+                models=models,
+                engine=engine,
+                config=config,
                 progress=on_event,
             )
         finally:
-            await backend.aclose()
+            for backend in opened.values():
+                await backend.aclose()
 
 
 @click.command(help=HELP)
-@click.argument("problem_file", metavar="PROBLEM",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--method", "-m", type=click.Choice(list(METHODS)), default="sstar",
-              show_default=True,
-              help="Method: sstar, or a baseline from the paper, e.g. --method majority-vote.")
-@click.option("-n", "--samples", type=int, default=16, show_default=True,
-              help="Candidates to sample (N), e.g. -n 8.")
-@click.option("--rounds", type=int, default=2, show_default=True,
-              help="Debug rounds per candidate on the public tests (R), e.g. --rounds 0.")
-@click.option("--model", default=None,
-              help="Model spec: 'local' (the embedded model, default), 'local:1.5b', or a "
-                   "server's model name, e.g. --model gpt-4o-mini.")
-@click.option("--base-url", default=None,
-              help="OpenAI-compatible endpoint, e.g. --base-url http://localhost:8000/v1.")
-@click.option("--api-key", default=None,
-              help="API key for --base-url (default: $OPENAI_API_KEY), e.g. --api-key sk-...")
-@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Store every model call here so a rerun resumes with no repeated call, "
-                   "e.g. --run-dir runs/p1. Default: nothing is stored.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the full trace (candidates, rounds, inputs, clusters, comparisons, "
-                   "selection, usage) as one JSON object instead of the program.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the selected program to this file, e.g. --out solution.py.")
-@click.option("--kind", type=click.Choice(["stdin", "functional"]), default=None,
-              help="Force the problem kind instead of inferring it, e.g. --kind stdin.")
-@click.option("--problem", "problem_id", default=None,
-              help="Which problem of the file (by id), if it holds several.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of sampling and tie-breaking, e.g. --seed 7.")
-@click.option("--timeout", type=float, default=None,
-              help="Wall-clock seconds per test run (fractions allowed), e.g. --timeout 2. "
-                   "[default: 6]")
-@click.option("--max-tokens", type=int, default=2048, show_default=True,
-              help="Completion budget of every model request, e.g. --max-tokens 512.")
-@click.option("--inputs", "input_count", type=int, default=8, show_default=True,
-              help="Test inputs the model is asked to write, e.g. --inputs 4.")
+@click.argument(
+    "problem_file", metavar="PROBLEM", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--method",
+    "-m",
+    type=click.Choice(list(METHODS)),
+    default="sstar",
+    show_default=True,
+    help="Method: sstar, or a baseline from the paper, e.g. --method majority-vote.",
+)
+@click.option(
+    "-n",
+    "--samples",
+    type=int,
+    default=16,
+    show_default=True,
+    help="Candidates to sample (N), e.g. -n 8.",
+)
+@click.option(
+    "--rounds",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Debug rounds per candidate on the public tests (R), e.g. --rounds 0.",
+)
+@click.option(
+    "--model",
+    default=None,
+    help="Model spec: 'local' (the embedded model, default), 'local:1.5b', or a "
+    "server's model name, e.g. --model gpt-4o-mini.",
+)
+@click.option(
+    "--judge-model",
+    default=None,
+    help="Model spec of the judge (default: --model), e.g. --judge-model gpt-4o-mini.",
+)
+@click.option(
+    "--input-model",
+    default=None,
+    help="Model spec of the input writer (default: --model), e.g. --input-model gpt-4o-mini.",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="OpenAI-compatible endpoint, e.g. --base-url http://localhost:8000/v1.",
+)
+@click.option(
+    "--api-key",
+    default=None,
+    help="API key for --base-url (default: $OPENAI_API_KEY), e.g. --api-key sk-...",
+)
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Store every model call here so a rerun resumes with no repeated call, "
+    "e.g. --run-dir runs/p1. Default: nothing is stored.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the full trace (candidates, rounds, inputs, clusters, comparisons, "
+    "selection, usage) as one JSON object instead of the program.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the selected program to this file, e.g. --out solution.py.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["stdin", "functional"]),
+    default=None,
+    help="Force the problem kind instead of inferring it, e.g. --kind stdin.",
+)
+@click.option(
+    "--problem",
+    "problem_id",
+    default=None,
+    help="Which problem of the file (by id), if it holds several.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of sampling and tie-breaking, e.g. --seed 7.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=None,
+    help="Wall-clock seconds per test run (fractions allowed), e.g. --timeout 2. [default: 6]",
+)
+@click.option(
+    "--max-tokens",
+    type=int,
+    default=2048,
+    show_default=True,
+    help="Completion budget of every model request, e.g. --max-tokens 512.",
+)
+@click.option(
+    "--inputs",
+    "input_count",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Test inputs the model is asked to write, e.g. --inputs 4.",
+)
 def solve(
     problem_file: Path,
     method: str,
     samples: int,
     rounds: int,
     model: str | None,
+    judge_model: str | None,
+    input_model: str | None,
     base_url: str | None,
     api_key: str | None,
     run_dir: Path | None,
@@ -238,8 +333,12 @@ def solve(
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--timeout") from error
     config = SolveConfig(
-        samples=samples, rounds=rounds, seed=seed, max_tokens=max_tokens,
-        inputs=input_count, limits=limits,
+        samples=samples,
+        rounds=rounds,
+        seed=seed,
+        max_tokens=max_tokens,
+        inputs=input_count,
+        limits=limits,
     )
     problem = _force_kind(load_one_problem(problem_file, problem_id), problem_file, kind)
     stderr.print(
@@ -251,8 +350,16 @@ def solve(
     with live if live is not None else contextlib.nullcontext():
         result = asyncio.run(
             _run(
-                problem, method=method, config=config, model=model, base_url=base_url,
-                api_key=api_key, run_dir=run_dir, progress=progress, live=live,
+                problem,
+                method=method,
+                config=config,
+                model=model,
+                role_models={"judge": judge_model, "input_writer": input_model},
+                base_url=base_url,
+                api_key=api_key,
+                run_dir=run_dir,
+                progress=progress,
+                live=live,
             )
         )
     for line in _summary(result):

@@ -191,12 +191,11 @@ class OpenAIBackend:
         body = self._body(request, n)
         started = time.perf_counter()
         try:
-            data = await retry(lambda: self._attempt(body), self.retry_policy)
+            return await retry(lambda: self._attempt(body, started), self.retry_policy)
         except RetriesExhaustedError as failure:
             raise self._exhausted(failure) from failure
-        return _completions(data, self._model, time.perf_counter() - started)
 
-    async def _attempt(self, body: dict[str, Any]) -> dict[str, Any]:
+    async def _attempt(self, body: dict[str, Any], started: float) -> list[Completion]:
         client, semaphore = self._session()
         async with semaphore:
             try:
@@ -216,7 +215,10 @@ class OpenAIBackend:
                 raise BackendError(
                     f"{self.base_url} answered {self._model!r} unexpectedly: {error}"
                 ) from error
-        return _parse(text)
+        try:
+            return _completions(_parse(text), self._model, time.perf_counter() - started)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise TransientError(f"malformed response: {error}") from error
 
     def _status_error(self, error: openai.APIStatusError) -> Exception:
         status = error.status_code

@@ -150,7 +150,7 @@ class RunStore:
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is not None:
+        if connection is not None and not self._closed:
             return connection
         with self._lock:
             if self._closed:

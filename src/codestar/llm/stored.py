@@ -25,7 +25,7 @@ from dataclasses import asdict, replace
 from codestar.errors import BackendError, BudgetExceededError
 from codestar.llm.accounting import Ledger
 from codestar.llm.backend import Backend
-from codestar.llm.sampling import complete_many
+from codestar.llm.sampling import SupportsCompleteMany, complete_many
 from codestar.llm.store import CallRecord, RunStore, now
 from codestar.llm.types import Completion, CompletionRequest, Usage
 
@@ -110,11 +110,12 @@ class StoredBackend:
         if not missing:
             return [completion for completion in found if completion is not None]
         first = missing[0]
-        if missing == list(range(first, n)) and len(missing) > 1:
+        if missing == list(range(first, n)) and len(missing) > 1 and self._draws_many():
             tail = replace(request, sample_index=request.sample_index + first)
             drawn = await self._call_many(keys[first:], tail, len(missing))
         else:
-            # Scattered gaps (some samples failed earlier): one request per missing sample.
+            # Scattered gaps, or a server without `n`: one request per missing sample, each
+            # stored the moment it finishes (a kill loses none of them).
             async with asyncio.TaskGroup() as group:
                 tasks = [
                     group.create_task(
@@ -127,6 +128,13 @@ class StoredBackend:
         for index, completion in zip(missing, drawn, strict=True):
             answers[index] = completion
         return [completion for completion in answers if completion is not None]
+
+    def _draws_many(self) -> bool:
+        """Whether the wrapped backend may answer ``n`` samples in one request."""
+        return (
+            isinstance(self._backend, SupportsCompleteMany)
+            and getattr(self._backend, "supports_n", None) is not False
+        )
 
     def _lookup(self, key: str) -> Completion | None:
         record = self.store.find_answer(key)

@@ -34,15 +34,21 @@ MAX_INPUT_CHARS = 1_000_000
 #: Only this much of an answer is read (a few inputs of the largest size).
 MAX_ANSWER_CHARS = 4_000_000
 
+# Linear-time on purpose (no nested quantifiers): it is matched against every line of
+# model output, grid rows of a thousand "#" included.
 _HEADING = re.compile(
-    r"""^[ \t]*(?:[#>*_\-]+[ \t]*)*                        # markdown decoration
-    (?P<what>(?:test|example|sample)[ \t]*(?:case)?[ \t]*\#?\d*[ \t]*
-                (?:inputs?|outputs?|arguments|args)?
-            |inputs?|outputs?|expected(?:[ \t]+output)?|arguments|args)
-    [ \t]*\#?\d*[ \t]*(?:\*\*|__)?[ \t]*(?P<separator>[:.)\-])?[ \t]*(?:\*\*|__)?[ \t]*
+    r"""^[\#>*_\-\ \t]*                                   # markdown decoration
+    (?P<what>(?:test|example|sample)(?:[\ \t]+case)?[\ \t]*\#?\d*
+                (?:[\ \t]*(?:inputs?|outputs?|arguments|args))?
+            |inputs?|outputs?|expected(?:[\ \t]+output)?|arguments|args)
+    [\ \t]*(?:\#?\d+[\ \t]*)?[*_]*[\ \t]*(?P<separator>[:.)\-])?[*_\ \t]*
     (?P<rest>.*)$""",
     re.IGNORECASE | re.VERBOSE,
 )
+# A comment made of words ("# Edge case: n = 1"); a grid row such as "#.#", "###" or
+# "# . #" is data, not a comment.
+_PROSE_COMMENT = re.compile(r"[ \t]*#+[ \t]+[^\W\d_]")
+_PLACEHOLDER = re.compile(r"^(?:<[^<>\n]*>|\.\.\.|…)$")
 _SEPARATOR = re.compile(r"^[ \t]*(?:-{3,}|={3,}|\*{3,})[ \t]*$")
 _CODE_NODES = (
     ast.Import,
@@ -141,7 +147,7 @@ def parse_generated_tests(
         asserted, dropped = _assert_tests(text, arity=arity, parameters=parameters)
         pairs.extend(asserted)
     if not pairs:
-        labelled, unpaired = _labelled_pairs(text)
+        labelled, unpaired = _labelled_pairs(text, kind=kind)
         dropped += unpaired
         for raw_input, raw_output in labelled:
             normalized = _normalize_input(raw_input, kind=kind, arity=arity, parameters=parameters)
@@ -274,7 +280,10 @@ def _is_output(label: str) -> bool:
 
 
 def _is_program(block: Block, *, kind: ProblemKind) -> bool:
-    """A block holding code (a generator script, a solution) rather than data."""
+    """A block holding code (a generator script, a solution) or only prose comments."""
+    lines = [line for line in block.body.split("\n") if line.strip()]
+    if lines and all(_PROSE_COMMENT.match(line) for line in lines):
+        return True  # "# Sample Input 1" lines and nothing else: no data at all
     tree = _parse(block.body)
     if tree is None:
         return False
@@ -307,7 +316,9 @@ def _normalize_input(
         if first is not None and not first[1]:
             lines = lines[1:]  # an "Input:" label repeated inside the block
         body = "\n".join(line.rstrip("\r") for line in lines).strip("\n")
-        return body + "\n" if body.strip() else None
+        if not body.strip() or _PLACEHOLDER.match(body.strip()):
+            return None  # empty, or a format placeholder copied from the prompt
+        return body + "\n"
     values = _arguments(chunk.strip(), arity=arity, parameters=parameters)
     if values is None:
         return None
@@ -549,12 +560,13 @@ def _assert_pair(
     return text, expected_json
 
 
-def _labelled_pairs(text: str) -> tuple[list[tuple[str, str]], int]:
+def _labelled_pairs(text: str, *, kind: ProblemKind) -> tuple[list[tuple[str, str]], int]:
     """(input, output) pairs from labelled blocks or sections; unpaired parts counted."""
     blocks = find_blocks(text)
     if blocks:
-        parts = [(_role(block.label), block.body) for block in blocks if block.closed]
-        unclosed = sum(not block.closed for block in blocks)
+        usable = [b for b in blocks if b.closed and not _is_program(b, kind=kind)]
+        parts = [(_role(block.label), block.body) for block in usable]
+        unclosed = len(blocks) - len(usable)
     else:
         parts = [(_role(label), body) for label, body in _sections(text)]
         unclosed = 0

@@ -21,9 +21,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from codestar.errors import ConfigError
+from codestar.execution.types import Verdict
 from codestar.pipeline import selection
 from codestar.pipeline.stages import (
     cluster,
@@ -97,6 +99,7 @@ async def zero_shot(run: Run) -> SolveResult:
     the public tests once, only to report whether the sample passes them. ``samples``
     and ``rounds`` are ignored.
     """
+    run.effective(samples=1, rounds=0)
     candidate = await develop(run, 0, rounds=0)
     run.mark("candidates")
     chosen = selection.only(candidate)
@@ -113,6 +116,7 @@ async def self_debug(run: Run) -> SolveResult:
     execution feedback. Ours: the same; ``samples`` is ignored. When the last rounds
     produce no code, the candidate keeps its last program (the reference loses it).
     """
+    run.effective(samples=1)
     candidate = await develop(run, 0, rounds=run.config.rounds)
     run.mark("candidates")
     chosen = selection.only(candidate)
@@ -131,6 +135,7 @@ async def majority_vote(run: Run) -> SolveResult:
     large clusters go to a seeded random choice. Inputs are synthesized while the
     samples are generated.
     """
+    run.effective(rounds=0)
     inputs_task = run.background(synthesize_inputs(run))
     candidates = await develop_all(run, samples=run.config.samples, rounds=0)
     run.mark("candidates")
@@ -140,16 +145,23 @@ async def majority_vote(run: Run) -> SolveResult:
     if not voters:
         chosen = selection.fallback(candidates)
         return run.result(
-            program=None, selection=chosen, candidates=candidates,
-            inputs=parsed.inputs, inputs_dropped=parsed.dropped,
+            program=None,
+            selection=chosen,
+            candidates=candidates,
+            inputs=parsed.inputs,
+            inputs_dropped=parsed.dropped,
         )
     clustering = await cluster(run, voters, parsed.inputs)
     run.mark("clusters")
     chosen = selection.largest_cluster(clustering.clusters, run.rng)
     return run.result(
-        program=_program(candidates, chosen), selection=chosen, candidates=candidates,
-        inputs=clustering.inputs, inputs_dropped=parsed.dropped,
-        inputs_discarded=clustering.discarded, clusters=clustering.clusters,
+        program=_program(candidates, chosen),
+        selection=chosen,
+        candidates=candidates,
+        inputs=clustering.inputs,
+        inputs_dropped=parsed.dropped,
+        inputs_discarded=clustering.discarded,
+        clusters=clustering.clusters,
     )
 
 
@@ -165,9 +177,7 @@ async def public_only(run: Run) -> SolveResult:
     candidates = await develop_all(run, samples=run.config.samples, rounds=run.config.rounds)
     run.mark("candidates")
     chosen = selection.random_passing(candidates, run.rng)
-    return run.result(
-        program=_program(candidates, chosen), selection=chosen, candidates=candidates
-    )
+    return run.result(program=_program(candidates, chosen), selection=chosen, candidates=candidates)
 
 
 @register("generated-tests")
@@ -196,8 +206,9 @@ async def generated_tests(run: Run) -> SolveResult:
             input=test.input,
             expected=test.expected or "",
             passed_by=tuple(
-                c.index for c, r in zip(pool, results, strict=True)
-                if r.outcomes[j].verdict.value == "passed"
+                c.index
+                for c, r in zip(pool, results, strict=True)
+                if r.outcomes[j].verdict is Verdict.PASSED
             ),
         )
         for j, test in enumerate(parsed.tests)
@@ -206,8 +217,11 @@ async def generated_tests(run: Run) -> SolveResult:
         scores, run.rng, rule="most-generated-tests", what="generated tests passed"
     )
     return run.result(
-        program=_program(candidates, chosen), selection=chosen, candidates=candidates,
-        inputs_dropped=parsed.dropped, generated_tests=generated,
+        program=_program(candidates, chosen),
+        selection=chosen,
+        candidates=candidates,
+        inputs_dropped=parsed.dropped,
+        generated_tests=generated,
     )
 
 
@@ -234,10 +248,7 @@ async def llm_judge(run: Run) -> SolveResult:
     if run.config.max_comparisons is not None:
         pairs = pairs[: run.config.max_comparisons]
     comparisons: list[Comparison] = await run.gather(
-        *(
-            run.memo(("code", a.index, b.index), partial(judge_code, run, a, b))
-            for a, b in pairs
-        )
+        *(run.memo(("code", a.index, b.index), partial(judge_code, run, a, b)) for a, b in pairs)
     )
     run.mark("comparisons")
     scores = {c.index: 0.0 for c in distinct}
@@ -246,7 +257,9 @@ async def llm_judge(run: Run) -> SolveResult:
             scores[comparison.winner] += 1.0
     chosen = selection.by_score(scores, run.rng, rule="most-judge-wins", what="judge wins")
     return run.result(
-        program=_program(candidates, chosen), selection=chosen, candidates=candidates,
+        program=_program(candidates, chosen),
+        selection=chosen,
+        candidates=candidates,
         comparisons=tuple(comparisons),
     )
 
@@ -276,8 +289,11 @@ async def sstar(run: Run) -> SolveResult:
     if not kept:
         chosen = selection.fallback(candidates)
         return run.result(
-            program=_program(candidates, chosen), selection=chosen, candidates=candidates,
-            inputs=parsed.inputs, inputs_dropped=parsed.dropped,
+            program=_program(candidates, chosen),
+            selection=chosen,
+            candidates=candidates,
+            inputs=parsed.inputs,
+            inputs_dropped=parsed.dropped,
         )
     clustering = await cluster(run, kept, parsed.inputs)
     run.mark("clusters")
@@ -293,9 +309,13 @@ async def sstar(run: Run) -> SolveResult:
     run.mark("comparisons")
     chosen = selection.by_wins(clustering.clusters, comparisons, run.rng)
     return run.result(
-        program=_program(candidates, chosen), selection=chosen, candidates=candidates,
-        inputs=clustering.inputs, inputs_dropped=parsed.dropped,
-        inputs_discarded=clustering.discarded, clusters=clustering.clusters,
+        program=_program(candidates, chosen),
+        selection=chosen,
+        candidates=candidates,
+        inputs=clustering.inputs,
+        inputs_dropped=parsed.dropped,
+        inputs_discarded=clustering.discarded,
+        clusters=clustering.clusters,
         comparisons=tuple(comparisons),
     )
 
@@ -329,10 +349,10 @@ async def oracle(run: Run) -> SolveResult:
                 f"{len(winners)} of {len(candidates)} candidates pass the hidden tests; "
                 f"the earliest is {winners[0]}"
             ),
-            scores={c.index: float(r.passed_count) for c, r in zip(pool, results, strict=True)},
+            scores=MappingProxyType(
+                {c.index: float(r.passed_count) for c, r in zip(pool, results, strict=True)}
+            ),
         )
     else:
         chosen = selection.fallback(candidates)
-    return run.result(
-        program=_program(candidates, chosen), selection=chosen, candidates=candidates
-    )
+    return run.result(program=_program(candidates, chosen), selection=chosen, candidates=candidates)

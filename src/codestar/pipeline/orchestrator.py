@@ -42,7 +42,7 @@ class Executor(Protocol):
         *,
         stop_on_failure: bool = ...,
         limits: Limits | None = ...,
-        rule: GradingRule | None = ...
+        rule: GradingRule | None = ...,
     ) -> ProgramResult: ...
 
 
@@ -83,6 +83,8 @@ class Run:
         self._usage: dict[str, Usage] = {}
         self._marks: dict[str, float] = {}
         self._memo: dict[Any, asyncio.Task[Any]] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._effective: dict[str, Any] = {}
         self._started = time.perf_counter()
 
     # -- model calls and executions --------------------------------------------------
@@ -147,18 +149,26 @@ class Run:
                 task.cancel()
             raise
 
-    @staticmethod
-    def background(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    def background(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         """Start work now and await it later (e.g. input synthesis during debugging)."""
-        return asyncio.create_task(coroutine)
+        task = asyncio.create_task(coroutine)
+        self._tasks.append(task)
+        return task
 
     def memo(self, key: Any, factory: Callable[[], Coroutine[Any, Any, T]]) -> asyncio.Task[T]:
         """The one task computing ``key``: started by the first caller, shared after."""
         task = self._memo.get(key)
         if task is None:
-            task = asyncio.create_task(factory())
+            task = self.background(factory())
             self._memo[key] = task
         return task
+
+    async def cancel_pending(self) -> None:
+        """Cancel work started here and never awaited (after a failure elsewhere)."""
+        pending = [task for task in self._tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     # -- books ------------------------------------------------------------------------
 
@@ -170,6 +180,10 @@ class Run:
         """Record that ``phase`` ended now (seconds since the run started)."""
         self._marks[f"{phase}_s"] = round(time.perf_counter() - self._started, 6)
 
+    def effective(self, **settings: Any) -> None:
+        """Record settings a method overrides (zero-shot always samples once...)."""
+        self._effective.update(settings)
+
     @property
     def usage(self) -> dict[str, Usage]:
         return dict(self._usage)
@@ -179,7 +193,7 @@ class Run:
         self.emit(Event("selected", selection.reason))
         timings = dict(self._marks)
         timings["total_s"] = round(time.perf_counter() - self._started, 6)
-        config = asdict(self.config)
+        config = {**asdict(self.config), **self._effective}
         return SolveResult(
             problem_id=self.problem.id,
             method=self.method,
@@ -214,7 +228,10 @@ async def solve(
         config=config or SolveConfig(),
         progress=progress,
     )
-    return await function(run)
+    try:
+        return await function(run)
+    finally:
+        await run.cancel_pending()
 
 
 async def solve_many(

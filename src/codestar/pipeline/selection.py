@@ -171,9 +171,7 @@ def random_passing(candidates: Sequence[Candidate], rng: random.Random) -> Selec
     )
 
 
-def by_score(
-    scores: Mapping[int, float], rng: random.Random, *, rule: str, what: str
-) -> Selection:
+def by_score(scores: Mapping[int, float], rng: random.Random, *, rule: str, what: str) -> Selection:
     """The candidate with the highest score (``what`` names it), ties by a seeded random
     choice; for generated-tests (tests passed) and llm-judge (wins)."""
     if not scores:

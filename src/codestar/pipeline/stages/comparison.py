@@ -56,7 +56,10 @@ def _differs(a: TestOutcome, b: TestOutcome) -> bool:
 
 
 async def _judge_twice(
-    run: Run, stage: Literal["judge", "judge-code"], code_a: str, code_b: str,
+    run: Run,
+    stage: Literal["judge", "judge-code"],
+    code_a: str,
+    code_b: str,
     observations: Sequence[Observation] | None,
 ) -> tuple[tuple[Choice | None, Choice | None], tuple[str, str]]:
     """Ask the judge with (a, b) and with (b, a) at once; parsed answers and raw texts."""
@@ -92,7 +95,9 @@ async def compare_clusters(
     messages = render("distinguish", run.problem, program_a=code_a, program_b=code_b, count=count)
     completion = await run.complete("input_writer", "distinguish", messages)
     parsed = parse_inputs(
-        completion.text, kind=run.problem.kind, limit=count,
+        completion.text,
+        kind=run.problem.kind,
+        limit=count,
         parameters=parameters_of(run.problem, code_a),
     )
     tests = [TestCase(text) for text in parsed.inputs]

@@ -63,7 +63,10 @@ async def _attempt(
         # The history outgrew the model: this candidate cannot be debugged further, but
         # that is a fact about the candidate, not a broken tool.
         return Round(
-            index=number, completion=str(error), finish_reason=None, code=None,
+            index=number,
+            completion=str(error),
+            finish_reason=None,
+            code=None,
             failure="context_length",
         )
     failure: RoundFailure | None = None
