@@ -79,7 +79,9 @@ class HarnessFigures:
     disagreements: tuple[Disagreement, ...]
 
 
-def reference_records(outcomes: list[tuple[ReferenceOutcome, ...]]) -> tuple[tuple[TestRecord, ...], ...]:
+def reference_records(
+    outcomes: list[tuple[ReferenceOutcome, ...]],
+) -> tuple[tuple[TestRecord, ...], ...]:
     """The reference judge's outcomes as records (notes: the error or the output's head)."""
     return tuple(
         tuple(TestRecord(o.verdict, o.error or o.output[:80]) for o in row) for row in outcomes
@@ -106,17 +108,26 @@ def disagreements(
                 continue
             found.append(
                 Disagreement(
-                    run.harness, name, index, str(expected.verdict), str(record.verdict),
-                    expected.note, record.note,
-                )  # fmt: skip
+                    run.harness,
+                    name,
+                    index,
+                    str(expected.verdict),
+                    str(record.verdict),
+                    expected.note,
+                    record.note,
+                )
             )
         if _program_passed(row) != _program_passed(truth):
             found.append(
                 Disagreement(
-                    run.harness, name, None,
+                    run.harness,
+                    name,
+                    None,
                     "pass" if _program_passed(truth) else "fail",
-                    "pass" if _program_passed(row) else "fail", "", "",
-                )  # fmt: skip
+                    "pass" if _program_passed(row) else "fail",
+                    "",
+                    "",
+                )
             )
     return tuple(found)
 

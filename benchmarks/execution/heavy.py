@@ -1,4 +1,4 @@
-"""Workload (b): heavy programs written for the benchmark, and hostile ones.
+"""Workload (b), compute-bound part: heavy programs written for the benchmark.
 
 Each heavy program solves a classic task at n up to 2e5 (sorting, prefix sums, BFS on a
 big graph, string building, big-number arithmetic, union-find, longest increasing
@@ -7,12 +7,8 @@ independent oracle that computes the expected output in the benchmark process. O
 them is deliberately wrong on large inputs (it drops duplicates), so that a wrong answer
 appears after passing tests.
 
-The hostile programs loop forever (also while catching every exception), raise, recurse
-without end, print hundreds of megabytes, allocate past the memory limit, or exit with a
-non-zero status after printing the right answer. Their expected outputs are what a
-correct run would print, so a harness that lets them finish reports a pass.
-
-This module only describes programs; it runs nothing.
+The hostile programs are in `benchmarks.execution.hostile`. This module only describes
+programs; it runs nothing.
 """
 
 from __future__ import annotations
@@ -120,9 +116,7 @@ def _prefix_oracle(text: str) -> str:
     n, q = numbers[0], numbers[1]
     prefix = [0, *accumulate(numbers[2 : 2 + n])]
     queries = numbers[2 + n :]
-    return "\n".join(
-        str(prefix[queries[2 * i + 1]] - prefix[queries[2 * i] - 1]) for i in range(q)
-    )
+    return "\n".join(str(prefix[queries[2 * i + 1]] - prefix[queries[2 * i] - 1]) for i in range(q))
 
 
 # --- BFS on a big graph ------------------------------------------------------------------
@@ -376,9 +370,7 @@ HEAVY_PROGRAMS: tuple[HeavyProgram, ...] = (
     HeavyProgram("string-runs", _RUNS, _runs_input, _runs_oracle),
     HeavyProgram("bignum", _BIGNUM, _bignum_input, _bignum_oracle),
     HeavyProgram("union-find", _UNION_FIND, _union_input, _union_oracle),
-    HeavyProgram(
-        "lis", _LIS, _list_input, _lis_oracle, ProblemKind.FUNCTIONAL, "lengthOfLIS"
-    ),
+    HeavyProgram("lis", _LIS, _list_input, _lis_oracle, ProblemKind.FUNCTIONAL, "lengthOfLIS"),
     HeavyProgram(
         "running-max-sum",
         _RUNNING,
@@ -387,61 +379,4 @@ HEAVY_PROGRAMS: tuple[HeavyProgram, ...] = (
         ProblemKind.FUNCTIONAL,
         "running_max_sum",
     ),
-)
-
-
-# --- hostile programs ---------------------------------------------------------------------------
-
-_ECHO_SIZES = (5, 7)
-
-
-def _echo_input(rng: random.Random, n: int) -> str:
-    return f"{n}\n"
-
-
-def _echo_oracle(text: str) -> str:
-    return text.strip()
-
-
-def _functional_echo_input(rng: random.Random, n: int) -> str:
-    return str(n)
-
-
-def _hostile(name: str, source: str, kind: ProblemKind = ProblemKind.STDIN) -> HeavyProgram:
-    if kind is ProblemKind.FUNCTIONAL:
-        return HeavyProgram(
-            name, source, _functional_echo_input, _echo_oracle, kind, "echo", _ECHO_SIZES
-        )
-    return HeavyProgram(name, source, _echo_input, _echo_oracle, sizes=_ECHO_SIZES)
-
-
-HOSTILE_PROGRAMS: tuple[HeavyProgram, ...] = (
-    _hostile("loop-forever", "n = input()\nwhile True:\n    pass\n"),
-    _hostile(
-        "loop-catching-everything",
-        "n = input()\nwhile True:\n    try:\n        while True:\n            pass\n"
-        "    except BaseException:\n        pass\n",
-    ),
-    _hostile(
-        "functional-loop-forever",
-        "class Solution:\n    def echo(self, n):\n        while True:\n            n += 1\n",
-        ProblemKind.FUNCTIONAL,
-    ),
-    _hostile("raise", "n = int(input())\nraise ValueError(f'cannot handle {n}')\n"),
-    _hostile(
-        "functional-raise",
-        "class Solution:\n    def echo(self, n):\n        return [1, 2][n]\n",
-        ProblemKind.FUNCTIONAL,
-    ),
-    _hostile(
-        "deep-recursion",
-        "import sys\nsys.setrecursionlimit(10**5)\n\ndef down(k):\n    return down(k + 1) + 1\n\n"
-        "n = int(input())\nprint(down(n))\n",
-    ),
-    _hostile(
-        "print-300mb",
-        "n = input()\nline = 'x' * 99\nfor _ in range(3_000_000):\n    print(line)\n",
-    ),
-    _hostile("allocate-3gb", "n = input()\nblock = bytes(3 * 2**30)\nprint(n)\n"),
-    _hostile("exit-nonzero", "import sys\nprint(input())\nsys.exit(3)\n"),
 )

@@ -13,9 +13,9 @@ a whole-second ``timeout``) and times only that call, so interpreter start and i
 are not charged to LiveCodeBench.
 
 Results come back per program as LiveCodeBench's list for the tests it ran: ``True``, or
-``False`` or ``-2`` wrong answer, ``-3`` time limit, ``-4`` runtime error (also compile errors), ``-1``
-the whole program hit its global time-out. It stops at the first failing test, so the
-list is a prefix of the tests.
+``False`` or ``-2`` wrong answer, ``-3`` time limit, ``-4`` runtime error (also compile
+errors), ``-1`` the whole program hit its global time-out. It stops at the first failing
+test, so the list is a prefix of the tests.
 """
 
 from __future__ import annotations
@@ -127,12 +127,17 @@ def run_lcb(
         ]  # fmt: skip
         environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         finished = subprocess.run(
-            command, cwd=scratch, env=environment, capture_output=True, text=True, check=False
+            command,
+            cwd=scratch,
+            env=environment,
+            stdin=subprocess.DEVNULL,  # a program reading the real fd 0 must not block
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if finished.returncode != 0 or not answer.exists():
             raise RuntimeError(
-                f"LiveCodeBench's harness failed ({finished.returncode}): "
-                f"{finished.stderr[-2000:]}"
+                f"LiveCodeBench's harness failed ({finished.returncode}): {finished.stderr[-2000:]}"
             )
         data = json.loads(answer.read_text(encoding="utf-8"))
     return LcbRun(
@@ -160,7 +165,9 @@ def _grade_in_child(arguments: argparse.Namespace) -> None:
         timeout=arguments.timeout,
     )
     wall = time.perf_counter() - started
-    rows = [[c if isinstance(c, bool) else int(c) for c in results[i][0]] for i in range(len(samples))]
+    rows = [
+        [c if isinstance(c, bool) else int(c) for c in results[i][0]] for i in range(len(samples))
+    ]
     messages = [
         " ".join(str(metadata[i][0].get(key, "")) for key in ("error_message", "error")).strip()
         for i in range(len(samples))

@@ -21,6 +21,7 @@ would run yourself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -73,9 +74,10 @@ class ReferenceJudge:
         self.workers = workers or os.cpu_count() or 1
 
     def run_test(
-        self, program: Program, test: TestCase, limits: Limits, rule: GradingRule = GradingRule()
+        self, program: Program, test: TestCase, limits: Limits, rule: GradingRule | None = None
     ) -> ReferenceOutcome:
-        """Run ``program`` on one test and judge it."""
+        """Run ``program`` on one test and judge it (by default with LiveCodeBench's rule)."""
+        rule = rule or GradingRule()
         scratch = Path(tempfile.mkdtemp(prefix="codestar-ref-"))
         try:
             return self._run_in(scratch, program, test, limits, rule)
@@ -131,10 +133,8 @@ class ReferenceJudge:
             except subprocess.TimeoutExpired:
                 timed_out = True
             # Kill the whole group either way: a finished program may have left children.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             returncode = child.wait()
         wall = time.perf_counter() - started
         compute = _read_float(timing_path)

@@ -9,7 +9,9 @@ compute time), LiveCodeBench's harness (skipped with a message when no work tree
 given), codestar's engine on every test (the S* matrix) and codestar stopping at each
 program's first failure (the same work LiveCodeBench does). It prints a table per
 workload, the targets, and every verdict disagreement with the reference; ``--json``
-writes all of it. See ``docs/benchmarks.md`` for the method and measured figures.
+writes all of it. ``--slowest N`` then runs codestar program by program on one worker and
+lists where its time beyond the programs' own compute goes. See ``docs/benchmarks.md``
+for the method and measured figures.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -28,18 +31,19 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.execution.compare import (  # noqa: E402
+from benchmarks.execution.compare import (
     HarnessFigures,
     HarnessRun,
     TestRecord,
+    compute_time,
     figures,
     reference_records,
 )
-from benchmarks.execution.lcb_anchor import LiveCodeBenchMissing, find_lcb_path, run_lcb  # noqa: E402
-from benchmarks.execution.reference import ReferenceJudge, ReferenceOutcome  # noqa: E402
-from benchmarks.execution.workload import Workload, build_workloads  # noqa: E402
-from codestar.execution.engine import Engine  # noqa: E402
-from codestar.execution.types import Verdict  # noqa: E402
+from benchmarks.execution.lcb_anchor import LiveCodeBenchMissing, find_lcb_path, run_lcb
+from benchmarks.execution.reference import ReferenceJudge, ReferenceOutcome
+from benchmarks.execution.workload import Workload, build_workloads
+from codestar.execution.engine import Engine
+from codestar.execution.types import Verdict
 
 DEFAULT_DATA_DIR = Path(
     os.environ.get("CODESTAR_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")
@@ -51,6 +55,7 @@ PRINTED_DISAGREEMENTS = 25
 def run_reference(
     workload: Workload, workers: int
 ) -> tuple[HarnessRun, list[tuple[ReferenceOutcome, ...]]]:
+    """The reference judge on every test: ground truth and the programs' compute time."""
     judge = ReferenceJudge(workers=workers)
     started = time.perf_counter()
     outcomes = judge.run_many([(b.program, b.tests) for b in workload.programs], workload.limits)
@@ -85,15 +90,40 @@ def run_codestar(
 
 
 def run_livecodebench(workload: Workload, lcb_path: Path, workers: int) -> HarnessRun:
+    """LiveCodeBench's harness; the tests after its first failure are recorded as not run."""
     lcb = run_lcb(workload, lcb_path, workers=workers)
     records = []
     for bench, verdicts, message in zip(workload.programs, lcb.verdicts, lcb.messages, strict=True):
-        row = [
-            TestRecord(v, message if v is not Verdict.PASSED else "") for v in verdicts
-        ]
+        row = [TestRecord(v, message if v is not Verdict.PASSED else "") for v in verdicts]
         row += [TestRecord(None)] * (len(bench.tests) - len(row))
         records.append(tuple(row[: len(bench.tests)]))
     return HarnessRun("livecodebench", lcb.wall_s, tuple(records))
+
+
+def slowest_programs(
+    workload: Workload, outcomes: list[tuple[ReferenceOutcome, ...]], count: int
+) -> list[str]:
+    """codestar one program at a time on one worker: the programs it spends most time on.
+
+    Each line gives a program's wall time in codestar, minus the compute time the
+    reference measured for its tests: where the engine's overhead goes.
+    """
+    costs = []
+    with Engine(workers=1, limits=workload.limits) as engine:
+        engine.isolation  # noqa: B018 - start the worker before timing
+        for bench, row in zip(workload.programs, outcomes, strict=True):
+            started = time.perf_counter()
+            result = engine.run(bench.program, bench.tests)
+            wall = time.perf_counter() - started
+            compute = sum(compute_time(o) for o in row)
+            verdicts = Counter(str(o.verdict) for o in result.outcomes)
+            costs.append((wall - compute, bench.name, wall, compute, verdicts))
+    costs.sort(key=lambda cost: cost[0], reverse=True)
+    return [
+        f"- {name}: codestar {1000 * wall:.0f} ms, compute {1000 * compute:.0f} ms, "
+        f"overhead {1000 * overhead:.0f} ms ({dict(verdicts)})"
+        for overhead, name, wall, compute, verdicts in costs[:count]
+    ]
 
 
 def _table(rows: list[HarnessFigures], codestar_wall: float) -> list[str]:
@@ -125,8 +155,10 @@ def _report(workload: Workload, rows: list[HarnessFigures], layers: Sequence[str
     ]
     lcb = by_name.get("livecodebench")
     if lcb is not None:
+        warm = stop.wall_s - stop.startup_s
         lines.append(
-            f"- LiveCodeBench / codestar-stop (same early stop): {lcb.wall_s / stop.wall_s:.2f}x; "
+            f"- LiveCodeBench / codestar-stop (same early stop): {lcb.wall_s / stop.wall_s:.2f}x "
+            f"({lcb.wall_s / warm:.2f}x with the engine already started); "
             f"LiveCodeBench / codestar (all tests): {lcb.wall_s / codestar.wall_s:.2f}x; "
             f"LiveCodeBench ran {lcb.tests_run} of {workload.test_count} tests"
         )
@@ -144,13 +176,16 @@ def _report(workload: Workload, rows: list[HarnessFigures], layers: Sequence[str
                 f" ({d.reference_note[:60]!r}), got {d.got} ({d.got_note[:100]!r})"
             )
         if len(f.disagreements) > PRINTED_DISAGREEMENTS:
-            lines.append(f"- ... {len(f.disagreements) - PRINTED_DISAGREEMENTS} more for {f.harness}")
+            lines.append(
+                f"- ... {len(f.disagreements) - PRINTED_DISAGREEMENTS} more for {f.harness}"
+            )
     return lines
 
 
 def run_workload(
-    workload: Workload, workers: int, lcb_path: Path | None
-) -> tuple[list[HarnessFigures], tuple[str, ...]]:
+    workload: Workload, workers: int, lcb_path: Path | None, slowest: int = 0
+) -> tuple[list[HarnessFigures], tuple[str, ...], list[str]]:
+    """Every harness on ``workload``: figures, codestar's isolation layers, slowest programs."""
     names = tuple(b.name for b in workload.programs)
     reference, outcomes = run_reference(workload, workers)
     runs = [reference]
@@ -159,7 +194,8 @@ def run_workload(
     codestar, layers = run_codestar(workload, workers, stop_on_failure=False)
     stop, _ = run_codestar(workload, workers, stop_on_failure=True)
     runs += [codestar, stop]
-    return [figures(run, reference, outcomes, names, workers) for run in runs], layers
+    rows = [figures(run, reference, outcomes, names, workers) for run in runs]
+    return rows, layers, slowest_programs(workload, outcomes, slowest) if slowest else []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,6 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write every figure and disagreement here")
+    parser.add_argument(
+        "--slowest",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the N programs on which codestar spends the most beyond compute",
+    )
     arguments = parser.parse_args(argv)
 
     lcb_path: Path | None
@@ -186,8 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "workloads": [],
     }
     for workload in workloads:
-        rows, layers = run_workload(workload, arguments.workers, lcb_path)
-        print("\n".join(_report(workload, rows, layers)) + "\n", flush=True)
+        rows, layers, slowest = run_workload(
+            workload, arguments.workers, lcb_path, arguments.slowest
+        )
+        report = _report(workload, rows, layers)
+        if slowest:
+            report += ["", f"codestar's {len(slowest)} costliest programs (one worker):", *slowest]
+        print("\n".join(report) + "\n", flush=True)
         document["workloads"].append(
             {
                 "name": workload.name,
@@ -197,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "timeout_s": workload.limits.timeout_s,
                 "isolation": list(layers),
                 "figures": [asdict(f) for f in rows],
+                "slowest_programs": slowest,
             }
         )
     if arguments.json is not None:

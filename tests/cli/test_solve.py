@@ -15,6 +15,8 @@ from typing import ClassVar
 
 import pytest
 
+from codestar.problems.loading import load_problems
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 
@@ -196,6 +198,8 @@ def test_bad_options_are_one_line_errors(server: str) -> None:
     assert "samples must be at least 1" in bad.stderr
     unknown = codestar(str(EXAMPLES / "sum-of-two.json"), "--method", "best")
     assert unknown.returncode == 2 and "sstar" in unknown.stderr
+    forced = codestar(str(EXAMPLES / "sum-of-two.json"), "--kind", "functional")
+    assert forced.returncode == 2 and "cannot be solved as functional" in forced.stderr
 
 
 @pytest.mark.model
@@ -253,3 +257,11 @@ def test_each_role_can_have_its_own_model(server: str) -> None:
     assert used == {"judge-model"} and len(trace["comparisons"]) == 1
     writers = {model for model, prompt in _Handler.models if "test inputs" in prompt}
     assert writers == {"tester"}
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir()))
+def test_every_example_loads_with_public_tests(example: str) -> None:
+    loaded = load_problems(EXAMPLES / example, strict=True)
+    (problem,) = loaded.problems
+    assert len(problem.public_tests) >= 2
+    assert all(test.expected for test in problem.public_tests)

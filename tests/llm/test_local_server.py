@@ -1,13 +1,16 @@
 """The embedded model for real: llama.cpp's server with the 0.5B model, through the backend.
 
 One server is shared by the module's tests (the backends' server sharing makes later
-``LocalBackend("local")`` instances join it). The orphan tests start their own servers
-in child processes and end those processes every way a user can.
+``LocalBackend("local")`` instances join it). The orphan tests run codestar in a child
+process that starts a server, end that process every way a user can, and check that the
+server process and its port are gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -105,8 +108,9 @@ def test_a_broken_gguf_file_is_a_clear_error(tmp_path: Path, backend: LocalBacke
     broken = tmp_path / "broken.gguf"
     with backend.server.model_path.open("rb") as source:
         broken.write_bytes(source.read(100_000))  # the magic is right, the rest is missing
-    with pytest.raises(LocalModelError, match="could not load"):
+    with pytest.raises(LocalModelError, match="could not load") as caught:
         LocalServer(broken, context=512, parallel=1).start()
+    assert caught.value.hint and "GGUF" in caught.value.hint
 
 
 CHILD = textwrap.dedent(
@@ -117,7 +121,7 @@ CHILD = textwrap.dedent(
     from codestar.llm.local import LocalServer
     from codestar.llm.weights import ensure_weights
     server = LocalServer(ensure_weights("0.5b"), context=512, parallel=1, threads=1)
-    print(server.port, flush=True)
+    print(server.port, server.pid, flush=True)
     mode = sys.argv[1]
     if mode == "raise":
         raise RuntimeError("boom")
@@ -128,7 +132,18 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("ending", ["SIGTERM", "SIGINT", "raise", "exit"])
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie is gone too: only its parent (ended) or init may reap it.
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    return False
+
+
+@pytest.mark.parametrize("ending", ["SIGTERM", "SIGINT", "SIGKILL", "raise", "exit"])
 def test_no_server_outlives_its_process(ending: str) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, ending],
@@ -138,16 +153,18 @@ def test_no_server_outlives_its_process(ending: str) -> None:
     )
     try:
         assert child.stdout is not None
-        port = int(child.stdout.readline())
+        port, server_pid = (int(word) for word in child.stdout.readline().split())
         if ending.startswith("SIG"):
             assert port_open(port)
             child.send_signal(getattr(signal, ending))
-        started = time.monotonic()
         child.wait(timeout=20)
-        assert time.monotonic() - started < 15
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
     assert child.returncode != 0 if ending != "exit" else child.returncode == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (gone(server_pid) and not port_open(port)):
+        time.sleep(0.1)
+    assert gone(server_pid), f"the server process {server_pid} outlived its parent"
     assert not port_open(port)

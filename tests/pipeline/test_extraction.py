@@ -288,3 +288,19 @@ def test_real_solutions_survive_every_answer_style(shared_data: Path) -> None:
             if found is None or ast.dump(ast.parse(found.code)) != ast.dump(ast.parse(code)):
                 failures.append((row["task_id"], style))
     assert failures == []
+
+
+def test_unclosed_block_followed_by_a_new_tagged_fence() -> None:
+    text = "```python\nx = 1\n```python\nprint(input())\n```"
+    blocks = find_blocks(text)
+    assert [b.body for b in blocks] == ["x = 1", "print(input())"]
+    found = extract_code(text, kind=STDIN)
+    assert found is not None and found.code == "print(input())"
+
+
+@pytest.mark.parametrize("char", ["`", "~", "#", " ", "(", "\n", "a ", "``` ", "<think>"])
+def test_long_runs_of_one_character_stay_fast(char: str) -> None:
+    started = time.perf_counter()
+    for kind in ProblemKind:
+        extract_code(char * 50_000 + "x", kind=kind, entry_point="f")
+    assert time.perf_counter() - started < 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -314,3 +315,27 @@ def test_a_solution_block_among_tests_is_skipped() -> None:
     parsed = parse_generated_tests(text, kind=STDIN)
     assert parsed.tests == (TestCase("1\n", "1\n"),)
     assert parsed.dropped == 1
+
+
+@pytest.mark.parametrize("char", ["#", "*", "-", " ", "`", "[", "(", "'", "Input ", "=", "\n"])
+def test_long_runs_of_one_character_stay_fast(char: str) -> None:
+    """A grid row of ten thousand '#' once took exponential time in a heading regex."""
+    started = time.perf_counter()
+    line = char * 20_000 + "x!"
+    for kind in ProblemKind:
+        parse_inputs(f"```\n{line}\n```\n{line}\n", kind=kind, arity=2)
+        parse_generated_tests(f"{line}\nInput:\n{line}\nOutput:\n{line}", kind=kind)
+    assert time.perf_counter() - started < 5
+
+
+def test_unfenced_stdin_input_loses_the_sentences_around_it() -> None:
+    text = "Sure, here is a good test input.\n5\n3 4\nIt covers the smallest case well!\n"
+    assert parse_inputs(text, kind=STDIN).inputs == ("5\n3 4\n",)
+
+
+def test_block_roles_come_from_the_first_telling_word_of_the_label() -> None:
+    text = (
+        "Input 1 (a large result):\n```\n100\n```\nExpected output for input 1:\n```\n5050\n```\n"
+    )
+    assert parse_inputs(text, kind=STDIN).inputs == ("100\n",)
+    assert parse_generated_tests(text, kind=STDIN).tests == (TestCase("100\n", "5050\n"),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,3 +86,10 @@ def test_never_raises(text: str) -> None:
 )
 def test_never_raises_on_answer_like_noise(pieces: list[str]) -> None:
     assert parse_choice("".join(pieces)) in (None, "A", "B")
+
+
+@pytest.mark.parametrize("piece", ["*", " ", "Answer", "answer: ", "Program A ", "a", "(", "\n"])
+def test_long_runs_stay_fast(piece: str) -> None:
+    started = time.perf_counter()
+    parse_choice(piece * 20_000 + "x")
+    assert time.perf_counter() - started < 5

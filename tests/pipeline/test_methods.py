@@ -21,7 +21,7 @@ from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.types import Completion, CompletionRequest
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import METHODS, get_method
-from codestar.pipeline.orchestrator import solve, solve_many
+from codestar.pipeline.orchestrator import Event, solve, solve_many
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem, ProblemKind, TestCase
 
@@ -123,7 +123,8 @@ def test_sstar_beats_majority_vote_on_a_larger_wrong_cluster(engine: Engine) -> 
     (comparison,) = result.comparisons
     assert comparison.answers == ("B", "A") and comparison.winner == 1
     # The judge saw the real outputs of both programs on the distinguishing input.
-    assert comparison.inputs == ("-2\n",)
+    assert comparison.inputs == ("-2\n",) and comparison.inputs_completion == "```\n-2\n```"
+    assert "not a number" in result.inputs_completion  # the raw answer stays in the trace
     assert [o.output for o in comparison.first_outputs] == ["-2\n"]
     assert [o.output for o in comparison.second_outputs] == ["2\n"]
     assert result.selection.rule == "algorithm-1"
@@ -270,8 +271,9 @@ def test_every_method_honours_the_contract(method: str, engine: Engine) -> None:
 
 
 def test_samples_and_debug_chains_overlap(engine: Engine) -> None:
-    """Eight candidates, each needing both debug rounds, plus inputs, distinguishing and
-    judging: five model latencies end to end, not the ~30 of a serial run."""
+    """Eight candidates, seven needing both debug rounds, input synthesis, then one
+    distinguish-and-judge: five model latencies end to end (generate, debug, debug,
+    distinguish, judge), where a serial run waits for all 26 calls."""
     latency = 0.25
 
     def debug(request: CompletionRequest) -> str:
@@ -284,14 +286,15 @@ def test_samples_and_debug_chains_overlap(engine: Engine) -> None:
         kind=ProblemKind.STDIN,
         public_tests=(TestCase("-3\n", "3\n"),),
     )
-    pool = [BROKEN] * 7 + ["n = int(input())\nprint(n if n > 0 else -n)\n"]
-    backend = ScriptedBackend(responder(pool, debug=debug), latency_s=latency)
+    sneaky = "n = int(input())\nprint(3 if n < 0 else n)\n"  # passes -3, fails -5
+    backend = ScriptedBackend(responder([BROKEN] * 7 + [sneaky], debug=debug), latency_s=latency)
     started = time.perf_counter()
     result = run_method("sstar", engine, backend, problem, samples=8, rounds=2)
     elapsed = time.perf_counter() - started
-    assert len(backend.requests) == 8 + 7 * 2 + 1
-    assert all(c.passed for c in result.candidates)
-    assert elapsed < 3 * latency + 1.5, f"{elapsed:.2f}s"
+    assert len(backend.requests) == 8 + 7 * 2 + 1 + 1 + 2
+    assert [c.members for c in result.clusters] == [(0, 1, 2, 3, 4, 5, 6), (7,)]
+    assert "abs(" in (result.program or "")
+    assert elapsed < 5 * latency + 1.5, f"{elapsed:.2f}s"  # serial: 26 x 0.25 = 6.5 s
 
 
 def test_solve_many_keeps_order_and_records_errors(engine: Engine) -> None:
@@ -378,3 +381,22 @@ def test_sstar_on_a_functional_problem(engine: Engine) -> None:
     assert dict(result.selection.scores) == {0: 0.0, 1: 0.0, 2: 2.0}
     undecided = next(c for c in result.comparisons if {c.first, c.second} == {0, 1})
     assert undecided.answers == ("B", "B") and undecided.winner is None
+
+
+def test_progress_events_follow_the_run(engine: Engine) -> None:
+    events: list[Event] = []
+    asyncio.run(
+        solve(
+            PROBLEM,
+            "sstar",
+            models=Models(ScriptedBackend(responder(POOL))),
+            engine=engine,
+            config=SolveConfig(samples=5, rounds=1),
+            progress=events.append,
+        )
+    )
+    kinds = [e.kind for e in events]
+    assert kinds.count("sampled") == 5 and kinds.count("inputs") == 1
+    assert kinds.count("clustered") == 1 and kinds.count("compared") == 1
+    assert kinds[-1] == "selected" and kinds.index("clustered") > kinds.index("inputs")
+    assert {e.candidate for e in events if e.kind == "sampled"} == {0, 1, 2, 3, 4}

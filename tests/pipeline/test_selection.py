@@ -49,6 +49,8 @@ def test_by_wins_breaks_ties_by_size_then_seeded_random() -> None:
 def test_a_single_cluster_needs_no_comparison() -> None:
     chosen = selection.by_wins([Cluster(0, (2, 5))], [], selection.rng_for(0, "p"))
     assert (chosen.candidate, chosen.rule) == (2, "single-cluster")
+    blind = selection.by_wins([Cluster(0, (2, 5))], [], selection.rng_for(0, "p"), inputs=0)
+    assert "no usable synthesized input" in blind.reason
     with pytest.raises(ValueError):
         selection.by_wins([], [], selection.rng_for(0, "p"))
 

@@ -231,3 +231,24 @@ def test_compare_clusters_shows_real_outputs_in_both_orders(engine: Engine) -> N
     straight, swapped = (r.messages[-1].content for r in backend.requests[1:])
     assert straight.index("10") < straight.index("7\n")
     assert swapped.index("7\n") < swapped.index("10")
+
+
+def test_the_judge_sees_errors_as_errors(engine: Engine) -> None:
+    candidates = [
+        _candidate(0, "print(2 * int(input()))\n"),
+        _candidate(1, "n = int(input())\nprint(2 * n if n >= 0 else [][0])\n"),
+    ]
+
+    def answer(request: CompletionRequest) -> str:
+        return "```\n-4\n```" if request.stage == "distinguish" else "Answer: A"
+
+    async def body(run: Run) -> Any:
+        clustering = await cluster(run, candidates, ["-1\n", "1\n"])
+        return await compare_clusters(run, 0, 1, candidates, clustering)
+
+    comparison, backend = within_run(engine, answer, body)
+    assert comparison.second_outputs[0].verdict is Verdict.RUNTIME_ERROR
+    assert "IndexError" in (comparison.second_outputs[0].error or "")
+    straight = backend.requests[1].messages[-1].content
+    assert "runtime error" in straight and "IndexError" in straight
+    assert comparison.answers == ("A", "A") and comparison.winner is None

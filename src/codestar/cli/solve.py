@@ -26,7 +26,6 @@ from rich.text import Text
 from codestar.cli.common import emit_json, load_one_problem, stderr
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
-from codestar.llm.backend import Backend
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import METHODS
 from codestar.pipeline.orchestrator import Event
@@ -47,7 +46,7 @@ The selected program goes to stdout; a live progress view and a summary go to st
 \b
 Examples:
   codestar solve examples/sum-of-two.json
-  codestar solve examples/max-of-list.md --method majority-vote -n 8
+  codestar solve examples/reverse-words.md --method majority-vote -n 8
   codestar solve problem.json --model gpt-4o-mini --json > trace.json
   codestar solve problem.json --model Qwen/Qwen2.5-Coder-7B-Instruct \\
       --base-url http://localhost:8000/v1 --run-dir runs/qwen7b
@@ -137,7 +136,7 @@ async def _run(
     method: str,
     config: SolveConfig,
     model: str | None,
-    role_models: dict[str, str | None],
+    role_models: dict[str, str | None],  # role -> spec; None: the generator's
     base_url: str | None,
     api_key: str | None,
     run_dir: Path | None,
@@ -146,34 +145,31 @@ async def _run(
 ) -> SolveResult:
     # Imported here: building a backend may pull in the embedded model's bindings.
     from codestar.execution.engine import Engine
-    from codestar.llm.spec import is_local, open_backend
+    from codestar.llm.roles import RoleModels, open_role_backends
 
-    specs = {"generator": model or "local"}
-    specs.update({role: spec for role, spec in role_models.items() if spec})
-    opened: dict[str, Backend] = {}
-    for spec in dict.fromkeys(specs.values()):
-        remote = not is_local(spec)
-        opened[spec] = open_backend(
-            spec, base_url=base_url if remote else None, api_key=api_key if remote else None
-        )
+    roles = RoleModels.parse(model, base_url=base_url, **role_models)
+    backends = open_role_backends(roles, api_key=api_key)
     gate: Any = None
-    if any(is_local(spec) for spec in specs.values()):
+    if any(spec.local for spec in roles.distinct()):
         from codestar.llm.cpu import shared_arbiter
 
         # The embedded model and the sandbox take turns on the CPU.
         gate = shared_arbiter().execution
     with contextlib.ExitStack() as stack:
+        store = None
         if run_dir is not None:
             from codestar.llm.store import RunStore
-            from codestar.llm.stored import StoredBackend
 
             store = stack.enter_context(RunStore(run_dir))
-            opened = {spec: StoredBackend(b, store) for spec, b in opened.items()}
-        engine = stack.enter_context(Engine(limits=config.limits, gate=gate))
+            backends = backends.stored(store)
+        # With a run store, executions are kept there too: a resumed run sees the same
+        # verdicts (timeouts included) as the interrupted one.
+        engine = stack.enter_context(Engine(limits=config.limits, gate=gate, cache=store))
         models = Models(
-            opened[specs["generator"]],
-            input_writer=opened[specs["input_writer"]] if "input_writer" in specs else None,
-            judge=opened[specs["judge"]] if "judge" in specs else None,
+            backends.generator,
+            debugger=backends.debugger,
+            input_writer=backends.input_writer,
+            judge=backends.judge,
         )
 
         def on_event(event: Event) -> None:
@@ -191,8 +187,7 @@ async def _run(
                 progress=on_event,
             )
         finally:
-            for backend in opened.values():
-                await backend.aclose()
+            await backends.aclose()
 
 
 @click.command(help=HELP)
@@ -278,7 +273,7 @@ async def _run(
     "--problem",
     "problem_id",
     default=None,
-    help="Which problem of the file (by id), if it holds several.",
+    help="Which problem of the file (by id), if it holds several, e.g. --problem 2727.",
 )
 @click.option(
     "--seed",

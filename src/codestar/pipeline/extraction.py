@@ -43,10 +43,8 @@ _OTHER_LANGUAGES = frozenset(
         "r", "lua", "diff", "markdown", "md", "latex", "tex", "math", "input", "output",
     }
 )  # fmt: skip
-_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-_OPEN_FENCE = re.compile(
-    r"^(?P<indent>[ \t]*)(?:.*?\s)??(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$"
-)
+_THINK_TAG = re.compile(r"<(/?)think>", re.IGNORECASE)
+_TAGGED_FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*[A-Za-z][\w+#.-]*")
 _INPUT_MARKERS = ("input(", "sys.stdin", "open(0", "stdin.read", "fileinput", "readline(")
 
 
@@ -86,16 +84,26 @@ class ExtractedCode:
 def strip_thinking(text: str) -> str:
     """Remove ``<think>...</think>`` sections (and anything before a lone ``</think>``).
 
+    An opening tag that is never closed is removed alone: its content may hold the only
+    code. Linear in the length of ``text`` (a scan over the tags, no backtracking).
+
     >>> strip_thinking("<think>hmm</think>print(1)")
     'print(1)'
     """
-    text = _THINK_BLOCK.sub("", text)
-    lowered = text.lower()
-    close = lowered.rfind("</think>")
-    if close != -1:
-        text = text[close + len("</think>") :]
-    # An opening tag never closed: keep the content, which may hold the only code.
-    return re.sub(r"</?think>", "", text, flags=re.IGNORECASE)
+    kept: list[str] = []
+    position = 0
+    opened_at: int | None = None
+    for tag in _THINK_TAG.finditer(text):
+        if tag[1]:  # </think>
+            if opened_at is None:
+                kept = []  # a lone closing tag: what came before was reasoning
+            opened_at = None
+            position = tag.end()
+        elif opened_at is None:
+            kept.append(text[position : tag.start()])
+            opened_at = tag.end()
+    kept.append(text[opened_at if opened_at is not None else position :])
+    return _THINK_TAG.sub("", "".join(kept))
 
 
 def find_blocks(text: str) -> list[Block]:
@@ -103,8 +111,9 @@ def find_blocks(text: str) -> list[Block]:
 
     A fence opens on a line ending in three or more backticks (or tildes) plus an
     optional language tag, and closes on a line holding only a fence of the same kind
-    at least as long. A closing fence glued to the last code line (``print(x)```​``)
-    is accepted too, since small models write it.
+    at least as long. Small models also close a block with the fence glued to the last
+    code line, or not at all before opening the next with a tagged fence: both are
+    accepted.
 
     >>> [b.body for b in find_blocks("hi\\n```py\\nx = 1\\n```\\nbye")]
     ['x = 1']
@@ -114,16 +123,14 @@ def find_blocks(text: str) -> list[Block]:
     label = ""
     i = 0
     while i < len(lines):
-        opened = _OPEN_FENCE.match(lines[i])
+        opened = _opening_fence(lines[i])
         if opened is None:
             if lines[i].strip():
                 label = lines[i].strip()
             i += 1
             continue
-        before = lines[i][: opened.start("fence")].strip()
+        before, fence, info = opened
         label = before or label
-        fence = opened["fence"]
-        info = opened["info"].strip()
         language = info.split()[0].lower().strip("{}.") if info else ""
         body: list[str] = []
         closed = False
@@ -135,6 +142,16 @@ def find_blocks(text: str) -> list[Block]:
                 closed = True
                 i += 1
                 break
+            reopened = _TAGGED_FENCE.fullmatch(stripped)
+            if (
+                reopened is not None
+                and len(reopened[1]) >= len(fence)
+                and reopened[1][0] == fence[0]
+            ):
+                # "```python" while a block is open: the model forgot to close the
+                # previous one. Close it here and let the outer loop open the next.
+                closed = True
+                break
             if stripped.endswith(fence) and not stripped.startswith(fence[0] * 3):
                 body.append(line.rstrip()[: -len(fence)])
                 closed = True
@@ -145,6 +162,37 @@ def find_blocks(text: str) -> list[Block]:
         blocks.append(Block(language, "\n".join(body), closed=closed, label=label))
         label = ""
     return blocks
+
+
+def _opening_fence(line: str) -> tuple[str, str, str] | None:
+    """(text before the fence, the fence, its info string) when ``line`` opens a block.
+
+    The fence is the last run of three or more backticks (or tildes) on the line; only
+    an info string (no further fence characters) may follow it, and text before it
+    must end in a space ("Here it is: ```python"). Plain string scanning: a regular
+    expression with an optional prefix took quadratic time on long lines of spaces.
+    """
+    line = line.rstrip()
+    best: tuple[int, int] | None = None
+    for mark in ("```", "~~~"):
+        end = line.rfind(mark)
+        if end == -1:
+            continue
+        start = end
+        while start > 0 and line[start - 1] == mark[0]:
+            start -= 1
+        end += 3
+        if mark[0] in line[end:]:
+            continue
+        if best is None or start > best[0]:
+            best = (start, end)
+    if best is None:
+        return None
+    start, end = best
+    before = line[:start]
+    if before.strip() and not before[-1].isspace():
+        return None
+    return before.strip(), line[start:end], line[end:].strip()
 
 
 def parse_python(code: str) -> ast.Module | None:
@@ -405,9 +453,9 @@ def _text_outside_fences(text: str) -> str:
     for line in text.split("\n"):
         stripped = line.strip()
         if inside is None:
-            opened = _OPEN_FENCE.match(line)
+            opened = _opening_fence(line)
             if opened is not None:
-                inside = opened["fence"]
+                inside = opened[1]
                 continue
             kept.append(line)
         elif stripped and set(stripped) == {inside[0]} and len(stripped) >= len(inside):
@@ -416,4 +464,4 @@ def _text_outside_fences(text: str) -> str:
 
 
 def _remove_fence_lines(text: str) -> str:
-    return "\n".join(line for line in text.split("\n") if _OPEN_FENCE.match(line) is None)
+    return "\n".join(line for line in text.split("\n") if _opening_fence(line) is None)

@@ -49,6 +49,7 @@ _HEADING = re.compile(
 # "# . #" is data, not a comment.
 _PROSE_COMMENT = re.compile(r"[ \t]*#+[ \t]+[^\W\d_]")
 _PLACEHOLDER = re.compile(r"^(?:<[^<>\n]*>|\.\.\.|…)$")
+_ROLE_WORD = re.compile(r"\b(input|argument|output|expected|result|return)", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^[ \t]*(?:-{3,}|={3,}|\*{3,})[ \t]*$")
 _CODE_NODES = (
     ast.Import,
@@ -212,12 +213,12 @@ def _chunks(text: str, *, kind: ProblemKind) -> tuple[list[str], int]:
         chunks: list[str] = []
         dropped = 0
         for block in blocks:
-            if not block.closed or _is_program(block, kind=kind) or _is_output(block.label):
-                dropped += not block.closed or _is_program(block, kind=kind)
-                continue
-            chunks.append(block.body)
+            if not block.closed or _is_program(block, kind=kind):
+                dropped += 1
+            elif _role(block.label) != "output":
+                chunks.append(block.body)
         return chunks, dropped
-    sections = [body for label, body in _sections(text) if not _is_output(label)]
+    sections = [body for label, body in _sections(text) if _role(label) != "output"]
     if kind is ProblemKind.FUNCTIONAL and len(sections) <= 1:
         # Without any structure, each paragraph (or line) may be one call's arguments.
         sections = [part for part in re.split(r"\n[ \t]*\n", text) if part.strip()]
@@ -267,16 +268,29 @@ def _heading(line: str) -> tuple[str, str] | None:
 
 
 def _strip_prose(lines: list[str]) -> list[str]:
-    """Drop leading lines that introduce rather than hold data ("Here are the inputs:")."""
-    start = 0
-    while start < len(lines) and (not lines[start].strip() or lines[start].rstrip().endswith(":")):
+    """Drop the sentences around unfenced data ("Here are the inputs:", "Hope this helps!").
+
+    A line is prose when it ends with a colon, or is a sentence of four or more words
+    ending in ``.`` or ``!``; blank lines at both ends go too.
+    """
+    start, end = 0, len(lines)
+    while start < end and (not lines[start].strip() or _is_prose(lines[start])):
         start += 1
-    return lines[start:]
+    while end > start and (not lines[end - 1].strip() or _is_prose(lines[end - 1])):
+        end -= 1
+    return lines[start:end]
 
 
-def _is_output(label: str) -> bool:
-    lowered = label.lower()
-    return "output" in lowered or "expected" in lowered or "result" in lowered
+def _is_prose(line: str) -> bool:
+    stripped = line.strip()
+    if stripped.endswith(":"):
+        return True
+    words = stripped.split()
+    return (
+        stripped.endswith((".", "!"))
+        and len(words) >= 4
+        and sum(word.isalpha() for word in words) >= 3
+    )
 
 
 def _is_program(block: Block, *, kind: ProblemKind) -> bool:
@@ -590,6 +604,11 @@ def _labelled_pairs(text: str, *, kind: ProblemKind) -> tuple[list[tuple[str, st
 
 
 def _role(label: str) -> str:
-    if _is_output(label):
-        return "output"
-    return "input" if "input" in label.lower() or "argument" in label.lower() else ""
+    """``"input"``, ``"output"`` or ``""`` for a block's label: its first telling word.
+
+    ("Expected output for input 1:" labels an output, "Input 2 (large result):" an input.)
+    """
+    word = _ROLE_WORD.search(label)
+    if word is None:
+        return ""
+    return "input" if word[1].lower() in ("input", "argument") else "output"

@@ -23,9 +23,11 @@ MAX_TEXT_CHARS = 200_000
 
 _DECORATION = re.compile(r"[*_`#>\"']+")
 # "Answer: A", "final answer is program b", "Answer - (A)"; the letter must stand alone.
+# No two whitespace runs touch (each optional part starts with a non-space), so the
+# match is linear even on a line of thousands of spaces.
 _ANSWER = re.compile(
-    r"\b(?:final\s+)?(?:answer|verdict|choice|decision)\s*(?:is\s*)?[:=\-]?\s*"
-    r"(?:program\s*|option\s*|solution\s*)?[(\[]?\s*(?P<letter>[ab])\s*[)\]]?(?![\w])",
+    r"\b(?:final\s+)?(?:answer|verdict|choice|decision)\s*(?:is\b\s*)?(?:[:=\-]\s*)?"
+    r"(?:(?:program|option|solution)\s*)?(?:[(\[]\s*)?(?P<letter>[ab])(?![\w])",
     re.IGNORECASE,
 )
 # "Program B is correct", "the correct program is A", "B is the correct one".
@@ -41,7 +43,7 @@ _CLAIMS = (
         re.IGNORECASE,
     ),
 )
-_LONE_LETTER = re.compile(r"^\s*(?:program\s+)?[(\[]?(?P<letter>[AB])[)\]]?\s*[.!]?\s*$", re.I)
+_LONE_LETTER = re.compile(r"(?:program\s+)?[(\[]?(?P<letter>[AB])[)\]]?[.!]?", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:not|isnt|incorrect|wrong)\b", re.IGNORECASE)
 
 
@@ -71,7 +73,7 @@ def parse_choice(text: str) -> Choice | None:
     if claims:
         return _as_choice(max(claims)[1])
     if lines:
-        lone = _LONE_LETTER.match(lines[-1])
+        lone = _LONE_LETTER.fullmatch(lines[-1].strip())
         if lone is not None:
             return _as_choice(lone["letter"].upper())
     return None

@@ -150,6 +150,7 @@ async def majority_vote(run: Run) -> SolveResult:
             candidates=candidates,
             inputs=parsed.inputs,
             inputs_dropped=parsed.dropped,
+            inputs_completion=parsed.completion,
         )
     clustering = await cluster(run, voters, parsed.inputs)
     run.mark("clusters")
@@ -160,6 +161,7 @@ async def majority_vote(run: Run) -> SolveResult:
         candidates=candidates,
         inputs=clustering.inputs,
         inputs_dropped=parsed.dropped,
+        inputs_completion=parsed.completion,
         inputs_discarded=clustering.discarded,
         clusters=clustering.clusters,
     )
@@ -221,6 +223,7 @@ async def generated_tests(run: Run) -> SolveResult:
         selection=chosen,
         candidates=candidates,
         inputs_dropped=parsed.dropped,
+        inputs_completion=parsed.completion,
         generated_tests=generated,
     )
 
@@ -294,6 +297,7 @@ async def sstar(run: Run) -> SolveResult:
             candidates=candidates,
             inputs=parsed.inputs,
             inputs_dropped=parsed.dropped,
+            inputs_completion=parsed.completion,
         )
     clustering = await cluster(run, kept, parsed.inputs)
     run.mark("clusters")
@@ -307,13 +311,16 @@ async def sstar(run: Run) -> SolveResult:
         )
     )
     run.mark("comparisons")
-    chosen = selection.by_wins(clustering.clusters, comparisons, run.rng)
+    chosen = selection.by_wins(
+        clustering.clusters, comparisons, run.rng, inputs=len(clustering.inputs)
+    )
     return run.result(
         program=_program(candidates, chosen),
         selection=chosen,
         candidates=candidates,
         inputs=clustering.inputs,
         inputs_dropped=parsed.dropped,
+        inputs_completion=parsed.completion,
         inputs_discarded=clustering.discarded,
         clusters=clustering.clusters,
         comparisons=tuple(comparisons),

@@ -19,6 +19,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
 from codestar.errors import CodestarError, ConfigError
@@ -199,10 +200,10 @@ class Run:
             method=self.method,
             program=program,
             selection=selection,
-            usage=self.usage,
-            timings=timings,
-            config=config,
-            models=self.models.names(),
+            usage=MappingProxyType(self.usage),
+            timings=MappingProxyType(timings),
+            config=MappingProxyType(config),
+            models=MappingProxyType(self.models.names()),
             **fields,
         )
 

@@ -355,7 +355,7 @@ def _call_expression(problem: Problem) -> str:
     """How the grader calls the solution, e.g. ``Solution().twoSum(...)``."""
     if problem.kind is not ProblemKind.FUNCTIONAL or not problem.entry_point:
         return ""
-    if re.search(r"^\s*class\s+Solution\b", problem.starter_code, re.MULTILINE):
+    if re.search(r"^[ \t]*class[ \t]+Solution\b", problem.starter_code, re.MULTILINE):
         return f"Solution().{problem.entry_point}(...)"
     return f"{problem.entry_point}(...)"
 

@@ -104,24 +104,39 @@ def wins(clusters: Sequence[Cluster], comparisons: Iterable[Comparison]) -> dict
 
 
 def by_wins(
-    clusters: Sequence[Cluster], comparisons: Sequence[Comparison], rng: random.Random
+    clusters: Sequence[Cluster],
+    comparisons: Sequence[Comparison],
+    rng: random.Random,
+    *,
+    inputs: int | None = None,
 ) -> Selection:
     """The paper's Algorithm 1: the cluster with the most pairwise wins; ties by size,
-    then a seeded random choice; its first member is returned."""
+    then a seeded random choice; its first member is returned.
+
+    ``inputs`` (how many inputs the clustering used) only sharpens the reason given for
+    a single cluster: with none, nothing could tell the candidates apart.
+    """
     if not clusters:
         raise ValueError("by_wins needs at least one cluster")
     scores = wins(clusters, comparisons)
     sizes = {c.index: len(c.members) for c in clusters}
     if len(clusters) == 1:
         only_cluster = clusters[0]
+        size = len(only_cluster.members)
+        reason = (
+            f"all {size} kept candidates behave identically on the synthesized inputs; "
+            "no comparison needed"
+        )
+        if inputs == 0:
+            reason = (
+                f"no usable synthesized input, so the {size} kept candidates cannot be told "
+                "apart; the earliest is returned"
+            )
         return Selection(
             candidate=only_cluster.representative,
             cluster=only_cluster.index,
             rule="single-cluster",
-            reason=(
-                f"all {len(only_cluster.members)} kept candidates behave identically on the "
-                "synthesized inputs; no comparison needed"
-            ),
+            reason=reason,
             scores=MappingProxyType(scores),
         )
     key, decided_by = _best_key([c.index for c in clusters], scores, sizes, rng)

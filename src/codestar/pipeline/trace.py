@@ -168,6 +168,7 @@ class Comparison:
     inputs: tuple[str, ...] = ()
     inputs_dropped: int = 0
     inputs_source: Literal["model", "clustering", "none"] = "none"
+    inputs_completion: str = ""
     first_outputs: tuple[TestReport, ...] = ()
     second_outputs: tuple[TestReport, ...] = ()
     answers: tuple[Choice | None, Choice | None] = (None, None)
@@ -182,6 +183,7 @@ class Comparison:
             "inputs": list(self.inputs),
             "inputs_dropped": self.inputs_dropped,
             "inputs_source": self.inputs_source,
+            "inputs_completion": self.inputs_completion,
             "first_outputs": [t.to_dict() for t in self.first_outputs],
             "second_outputs": [t.to_dict() for t in self.second_outputs],
             "answers": list(self.answers),
@@ -242,8 +244,9 @@ class SolveResult:
 
     ``inputs`` are the synthesized inputs kept for clustering; ``inputs_discarded`` the
     ones every candidate crashed on; ``inputs_dropped`` the malformed ones the parser
-    threw away. ``usage`` maps a stage name to its tokens and calls; ``timings`` holds
-    seconds since the start at which each phase ended, plus ``total_s``.
+    threw away; ``inputs_completion`` the input writer's whole answer. ``usage`` maps a
+    stage name to its tokens and calls; ``timings`` holds seconds since the start at
+    which each phase ended, plus ``total_s``.
     """
 
     problem_id: str
@@ -254,6 +257,7 @@ class SolveResult:
     inputs: tuple[str, ...] = ()
     inputs_dropped: int = 0
     inputs_discarded: tuple[str, ...] = ()
+    inputs_completion: str = ""
     clusters: tuple[Cluster, ...] = ()
     comparisons: tuple[Comparison, ...] = ()
     generated_tests: tuple[GeneratedTest, ...] = ()
@@ -285,6 +289,7 @@ class SolveResult:
             "inputs": list(self.inputs),
             "inputs_dropped": self.inputs_dropped,
             "inputs_discarded": list(self.inputs_discarded),
+            "inputs_completion": self.inputs_completion,
             "clusters": [c.to_dict() for c in self.clusters],
             "comparisons": [c.to_dict() for c in self.comparisons],
             "generated_tests": [t.to_dict() for t in self.generated_tests],

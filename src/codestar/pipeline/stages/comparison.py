@@ -132,6 +132,7 @@ async def compare_clusters(
         inputs=tuple(text for text, _, _ in shown),
         inputs_dropped=parsed.dropped,
         inputs_source=source,
+        inputs_completion=completion.text,
         first_outputs=tuple(TestReport.of(text, None, a) for text, a, _ in shown),
         second_outputs=tuple(TestReport.of(text, None, b) for text, _, b in shown),
         answers=answers,

@@ -11,21 +11,31 @@ crash a run. Inputs on which every candidate crashes are discarded later, by clu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from codestar.pipeline.inputs import (
-    ParsedInputs,
-    ParsedTests,
     parse_generated_tests,
     parse_inputs,
     signature_parameters,
 )
 from codestar.pipeline.orchestrator import Event
 from codestar.pipeline.prompts import render
-from codestar.problems.model import Problem, ProblemKind
+from codestar.problems.model import Problem, ProblemKind, TestCase
 
 if TYPE_CHECKING:
     from codestar.pipeline.orchestrator import Run
+
+
+@dataclass(frozen=True, slots=True)
+class Synthesized:
+    """What the input writer answered (``completion``) and what could be used of it:
+    ``inputs`` (S*) or ``tests`` (generated-tests), and how many were ``dropped``."""
+
+    completion: str
+    inputs: tuple[str, ...] = ()
+    tests: tuple[TestCase, ...] = ()
+    dropped: int = 0
 
 
 def parameters_of(problem: Problem, code: str | None = None) -> tuple[str, ...] | None:
@@ -41,7 +51,7 @@ def parameters_of(problem: Problem, code: str | None = None) -> tuple[str, ...] 
     return None
 
 
-async def synthesize_inputs(run: Run) -> ParsedInputs:
+async def synthesize_inputs(run: Run) -> Synthesized:
     """Test inputs for the problem, written by the input writer (no outputs)."""
     count = run.config.inputs
     messages = render("inputs", run.problem, count=count)
@@ -53,10 +63,10 @@ async def synthesize_inputs(run: Run) -> ParsedInputs:
         parameters=parameters_of(run.problem),
     )
     run.emit(Event("inputs", f"{len(parsed.inputs)} inputs, {parsed.dropped} dropped"))
-    return parsed
+    return Synthesized(completion.text, inputs=parsed.inputs, dropped=parsed.dropped)
 
 
-async def generate_tests(run: Run) -> ParsedTests:
+async def generate_tests(run: Run) -> Synthesized:
     """Input/expected-output tests written by the input writer (generated-tests)."""
     messages = render("tests", run.problem, count=run.config.inputs)
     completion = await run.complete("input_writer", "tests", messages)
@@ -64,4 +74,4 @@ async def generate_tests(run: Run) -> ParsedTests:
         completion.text, kind=run.problem.kind, parameters=parameters_of(run.problem)
     )
     run.emit(Event("inputs", f"{len(parsed.tests)} tests, {parsed.dropped} dropped"))
-    return parsed
+    return Synthesized(completion.text, tests=parsed.tests, dropped=parsed.dropped)

@@ -1,0 +1,227 @@
+"""The embedded model's speed: through codestar vs the bare server, and beside the sandbox.
+
+    .venv/bin/python benchmarks/local_model.py [--rounds 6] [--max-tokens 64] [--json OUT]
+
+Part 1 (overhead): one llama.cpp server with the 0.5B model; the same chat request at
+temperature 0 is sent alternately as a plain HTTP POST (urllib, no codestar) and through
+`LocalBackend.complete` (the path S* takes: CPU arbiter, OpenAIBackend, openai client).
+Both produce the same tokens, so tokens/s compare directly; the target ratio is >= 0.9.
+
+Part 2 (CPU sharing): a mixed workload like an S* round: a batch of generation requests
+(4 at a time) while the execution engine runs CPU-bound programs on every core. It runs
+three ways: generation alone, both at once with no policy, and both taking turns through
+the `CpuArbiter` (``Engine(gate=arbiter.execution)``). It reports generation tokens/s,
+the execution jobs' throughput and the workload's wall time.
+
+Short prompts and outputs keep it to a few minutes on 2 cores. It measures this machine
+as it is: other load on it shows in the figures (the load average is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from codestar.execution.engine import Engine
+from codestar.execution.types import Limits, Program
+from codestar.llm.cpu import CpuArbiter
+from codestar.llm.local import LocalBackend
+from codestar.llm.types import CompletionRequest, Message, SamplingParams
+from codestar.problems.model import TestCase
+
+PROMPT = "Write a Python function that returns the n-th prime number, with a docstring."
+
+#: A CPU-bound program: a few hundred milliseconds of pure Python arithmetic.
+BUSY_PROGRAM = "n = int(input())\nprint(sum(i * i % 7 for i in range(n)))\n"
+BUSY_INPUT = "2500000"
+
+
+@dataclass(frozen=True)
+class Overhead:
+    bare_tokens_per_s: float
+    codestar_tokens_per_s: float
+    ratio: float
+    rounds: int
+    tokens_per_request: int
+
+
+@dataclass(frozen=True)
+class Mixed:
+    mode: str
+    generation_tokens_per_s: float
+    generation_wall_s: float
+    execution_jobs: int
+    execution_jobs_per_s: float
+    wall_s: float
+
+
+def request(max_tokens: int) -> CompletionRequest:
+    return CompletionRequest(
+        messages=(Message("user", PROMPT),),
+        params=SamplingParams(temperature=0.0, max_tokens=max_tokens),
+    )
+
+
+def bare_post(base_url: str, max_tokens: int) -> tuple[int, float]:
+    """One chat completion by plain HTTP; (completion tokens, seconds)."""
+    body = json.dumps(
+        {
+            "model": "local",
+            "messages": [{"role": "user", "content": PROMPT}],
+            "temperature": 0.0,
+            "max_tokens": max_tokens,
+        }
+    ).encode()
+    post = urllib.request.Request(
+        base_url + "/chat/completions", data=body, headers={"Content-Type": "application/json"}
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(post, timeout=600) as response:
+        data = json.loads(response.read())
+    return int(data["usage"]["completion_tokens"]), time.perf_counter() - started
+
+
+async def overhead(backend: LocalBackend, rounds: int, max_tokens: int) -> Overhead:
+    server = await backend.start()
+    base_url = server.base_url
+    ask = request(max_tokens)
+    await backend.complete(ask)  # warm both paths: the prompt cache and the client
+    await asyncio.to_thread(bare_post, base_url, max_tokens)
+    bare: list[tuple[int, float]] = []
+    ours: list[tuple[int, float]] = []
+    for _ in range(rounds):  # alternate, so drifting machine load hits both alike
+        bare.append(await asyncio.to_thread(bare_post, base_url, max_tokens))
+        started = time.perf_counter()
+        answer = await backend.complete(ask)
+        ours.append((answer.usage.completion_tokens, time.perf_counter() - started))
+    bare_rate = sum(t for t, _ in bare) / sum(s for _, s in bare)
+    our_rate = sum(t for t, _ in ours) / sum(s for _, s in ours)
+    return Overhead(
+        round(bare_rate, 2),
+        round(our_rate, 2),
+        round(our_rate / bare_rate, 3),
+        rounds,
+        int(statistics.median(t for t, _ in ours)),
+    )
+
+
+async def mixed(
+    backend: LocalBackend,
+    mode: str,
+    *,
+    requests: int,
+    jobs: int,
+    max_tokens: int,
+    arbiter: CpuArbiter | None,
+) -> Mixed:
+    """``requests`` generations (4 at a time) beside ``jobs`` busy programs (or none)."""
+    ask = request(max_tokens)
+    program = Program(BUSY_PROGRAM)
+    tests = [TestCase(BUSY_INPUT, None)]
+    gate = arbiter.execution if arbiter is not None else None
+    slots = asyncio.Semaphore(4)
+    tokens = 0
+
+    async def generate(index: int) -> None:
+        nonlocal tokens
+        async with slots:
+            answer = await backend.complete(
+                CompletionRequest(messages=ask.messages, params=ask.params, sample_index=index)
+            )
+            tokens += answer.usage.completion_tokens
+
+    with Engine(workers=os.cpu_count() or 1, limits=Limits(timeout_s=60), gate=gate) as engine:
+        engine.run(program, tests)  # start the workers before the clock
+        started = time.perf_counter()
+        executions = [engine.arun(program, tests) for _ in range(jobs)]
+        execution_task = asyncio.ensure_future(asyncio.gather(*executions))
+        await asyncio.gather(*(generate(i) for i in range(requests)))
+        generation_wall = time.perf_counter() - started
+        await execution_task
+        wall = time.perf_counter() - started
+    execution_wall = wall if jobs else 0.0
+    return Mixed(
+        mode,
+        round(tokens / generation_wall, 2),
+        round(generation_wall, 2),
+        jobs,
+        round(jobs / execution_wall, 2) if jobs else 0.0,
+        round(wall, 2),
+    )
+
+
+async def main(arguments: argparse.Namespace) -> dict[str, Any]:
+    arbiter = CpuArbiter()
+    turns = LocalBackend("local", arbiter=arbiter, timeout_s=900)
+    free = LocalBackend("local", share_cpu=False, timeout_s=900)  # joins the same server
+    try:
+        report: dict[str, Any] = {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "load_average_at_start": os.getloadavg(),
+            }
+        }
+        part1 = await overhead(turns, arguments.rounds, arguments.max_tokens)
+        report["overhead"] = asdict(part1)
+        _say(
+            f"through codestar / bare server: {part1.codestar_tokens_per_s} / "
+            f"{part1.bare_tokens_per_s} tokens/s = {part1.ratio}"
+        )
+        runs = [
+            ("generation alone", free, 0, None),
+            ("beside busy programs, no policy", free, arguments.jobs, None),
+            ("beside busy programs, taking turns", turns, arguments.jobs, arbiter),
+        ]
+        report["mixed"] = []
+        for mode, backend, jobs, gate in runs:
+            result = await mixed(
+                backend,
+                mode,
+                requests=arguments.requests,
+                jobs=jobs,
+                max_tokens=arguments.max_tokens,
+                arbiter=gate,
+            )
+            report["mixed"].append(asdict(result))
+            _say(
+                f"{mode}: {result.generation_tokens_per_s} tokens/s over "
+                f"{result.generation_wall_s} s, {result.execution_jobs} jobs at "
+                f"{result.execution_jobs_per_s}/s, workload {result.wall_s} s"
+            )
+        report["machine"]["load_average_at_end"] = os.getloadavg()
+        return report
+    finally:
+        await free.aclose()
+        await turns.aclose()
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=6, help="requests per path in part 1")
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--requests", type=int, default=8, help="generations in part 2")
+    parser.add_argument("--jobs", type=int, default=12, help="busy programs in part 2")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    figures = asyncio.run(main(args))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
