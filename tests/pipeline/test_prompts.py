@@ -229,3 +229,24 @@ def test_problem_fields_for_stdin_have_no_functional_parts() -> None:
     assert fields["call"] == "" and fields["starter"] == "" and fields["example_test"] == ""
     assert fields["example_input"] == "For example, this is a valid input:\n```\n3\n```"
     assert problem_fields(PLAIN_FUNCTION_PROBLEM)["starter"] == "Define a function named `add`."
+
+
+def test_code_in_the_history_is_not_cut_at_the_output_cap() -> None:
+    code = "\n".join(f"x{i} = {i}" for i in range(600))  # about 5,000 characters
+    assert len(code) > FIELD_CHARS
+    feedback = TestFeedback("1\n", "2\n", ObservedRun(Verdict.WRONG_ANSWER, "3\n" * 2_000))
+    text = format_feedback([DebugRound(code, (feedback,))])
+    assert code in text
+    assert text.count("... (truncated)") == 1  # the output only
+
+
+def test_field_chars_tightens_the_cap() -> None:
+    seen = [
+        Observation(
+            "1\n" * 100, ObservedRun(Verdict.COMPLETED, "9" * 100), ObservedRun(Verdict.TIMEOUT)
+        )
+    ]
+    text = format_observations(seen, field_chars=10)
+    assert "1\n1\n1\n1\n1\n... (truncated)" in text
+    assert "9" * 10 + "... (truncated)" in text
+    assert "Program B output: time limit exceeded" in text

@@ -90,7 +90,8 @@ class Tally:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerReport:
-    """A snapshot of a ledger. Grouped tallies exclude store-answered (cached) calls."""
+    """A snapshot of a ledger. Grouped tallies exclude store-answered (cached) calls;
+    ``cached_by_stage`` groups those (what they would have cost, spent nothing)."""
 
     total: Tally
     cached: Tally
@@ -99,6 +100,7 @@ class LedgerReport:
     by_model: Mapping[str, Tally]
     unpriced_models: frozenset[str]
     stopped: str | None
+    cached_by_stage: Mapping[str, Tally] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class Ledger:
@@ -110,6 +112,7 @@ class Ledger:
         self._lock = threading.Lock()
         self._total = Tally()
         self._cached = Tally()
+        self._cached_by_stage: dict[str, Tally] = {}
         self._by_stage: dict[str, Tally] = {}
         self._by_problem: dict[str, Tally] = {}
         self._by_model: dict[str, Tally] = {}
@@ -195,10 +198,30 @@ class Ledger:
         if problem_id is not None:
             _add(self._by_problem, problem_id, tally)
 
-    def record_cached(self, model: str, usage: Usage) -> None:
+    def record_cached(self, model: str, usage: Usage, *, stage: str | None = None) -> None:
         """Tally an answer served from the store: what it would have cost, spent nothing."""
         with self._lock:
-            self._cached += Tally(usage, self._cost(model, usage, note=False))
+            tally = Tally(usage, self._cost(model, usage, note=False))
+            self._cached += tally
+            if stage is not None:
+                _add(self._cached_by_stage, stage, tally)
+
+    def record(
+        self,
+        model: str,
+        stage: str,
+        problem_id: str | None,
+        usage: Usage,
+        *,
+        cached: bool = False,
+    ) -> None:
+        """Tally a finished call that went through no admission (the books of one
+        problem, kept beside the run's budgeted ledger); ``cached``: from the store."""
+        if cached:
+            self.record_cached(model, usage, stage=stage)
+            return
+        with self._lock:
+            self._add(model, stage, problem_id, Tally(usage, self._cost(model, usage)))
 
     def _cost(self, model: str, usage: Usage, *, note: bool = True) -> float:
         """The money ``usage`` costs on ``model``; call with the lock held."""
@@ -219,6 +242,7 @@ class Ledger:
                 by_model=MappingProxyType(dict(self._by_model)),
                 unpriced_models=frozenset(self._unpriced),
                 stopped=self.stopped,
+                cached_by_stage=MappingProxyType(dict(self._cached_by_stage)),
             )
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,56 @@ class LLMConfig:
     max_retries: int | None = None
     prices: PriceTable = field(default_factory=PriceTable)
     budget: Budget = field(default_factory=Budget)
+
+    def with_flags(
+        self,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        roles: Mapping[str, str | None] | None = None,
+        max_tokens: int | None = None,
+        max_cost: float | None = None,
+        max_calls: int | None = None,
+    ) -> LLMConfig:
+        """This config with command-line flags on top (a flag given wins over the file).
+
+        ``--model`` replaces ``[model] name`` and keeps the file's endpoint unless
+        ``--base-url`` is given too; a role flag (``--judge-model``...) shares the
+        generator's endpoint, as a bare name in ``[roles]`` does; the budget flags
+        replace the matching ``[budget]`` keys.
+        """
+        generator = self.roles.generator
+        if model is not None or base_url is not None:
+            generator = _flag_spec(model or generator.name, base_url, generator)
+        chosen: dict[str, ModelSpec | None] = {
+            role: getattr(self.roles, role) for role in ROLES if role != "generator"
+        }
+        for role, text in (roles or {}).items():
+            if role not in chosen:
+                raise ConfigError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
+            if text is not None:
+                chosen[role] = _flag_spec(text, base_url, generator)
+        budget = self.budget
+        return replace(
+            self,
+            roles=RoleModels(generator, **chosen),
+            budget=Budget(
+                max_tokens=max_tokens if max_tokens is not None else budget.max_tokens,
+                max_cost=max_cost if max_cost is not None else budget.max_cost,
+                max_calls=max_calls if max_calls is not None else budget.max_calls,
+            ),
+        )
+
+
+def _flag_spec(name: str, base_url: str | None, generator: ModelSpec) -> ModelSpec:
+    """A spec named on the command line: remote ones use ``base_url``, else the
+    generator's endpoint and key variable; the embedded model takes neither, so
+    ``--base-url`` does not apply to it (as with ``RoleModels.parse``)."""
+    if parse_model_spec(name).local:
+        return parse_model_spec(name)
+    if base_url is not None:
+        return parse_model_spec(name, base_url=base_url)
+    return parse_model_spec(name, base_url=generator.base_url, api_key_env=generator.api_key_env)
 
 
 def load_config(path: str | Path) -> LLMConfig:

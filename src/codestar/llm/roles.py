@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from codestar.errors import ConfigError
-from codestar.llm.accounting import Ledger
+from codestar.llm.accounting import Ledger, MeteredBackend
 from codestar.llm.backend import Backend
 from codestar.llm.spec import ModelSpec, open_backend, parse_model_spec
 from codestar.llm.store import RunStore
@@ -98,6 +98,14 @@ class RoleBackends:
             for role in ROLES
         }
         return RoleBackends(**wrapped)
+
+    def metered(self, ledger: Ledger) -> RoleBackends:
+        """The same backends counted in ``ledger`` and held to its budget (no store)."""
+        wrapped: dict[Backend, Backend] = {}
+        for role in ROLES:
+            backend = self.for_role(role)
+            wrapped.setdefault(backend, MeteredBackend(backend, ledger))
+        return RoleBackends(**{role: wrapped[self.for_role(role)] for role in ROLES})
 
     async def aclose(self) -> None:
         """Close every distinct backend once."""

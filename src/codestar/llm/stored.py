@@ -83,13 +83,13 @@ class StoredBackend:
 
     async def complete(self, request: CompletionRequest) -> Completion:
         key = request_key(self.model, request)
-        stored = self._lookup(key)
+        stored = self._lookup(key, request.stage)
         if stored is not None:
             return stored
         pending = self._in_flight.get(key)
         if pending is not None:
             completion = await asyncio.shield(pending)
-            self._tally_cached(completion)
+            self._tally_cached(completion, request.stage)
             return replace(completion, cached=True)
         task = asyncio.ensure_future(self._call(key, request))
         self._in_flight[key] = task
@@ -105,7 +105,7 @@ class StoredBackend:
             request_key(self.model, replace(request, sample_index=request.sample_index + i))
             for i in range(n)
         ]
-        found = [self._lookup(key) for key in keys]
+        found = [self._lookup(key, request.stage) for key in keys]
         missing = [i for i, completion in enumerate(found) if completion is None]
         if not missing:
             return [completion for completion in found if completion is not None]
@@ -136,7 +136,7 @@ class StoredBackend:
             and getattr(self._backend, "supports_n", None) is not False
         )
 
-    def _lookup(self, key: str) -> Completion | None:
+    def _lookup(self, key: str, stage: str) -> Completion | None:
         record = self.store.find_answer(key)
         if record is None:
             return None
@@ -149,12 +149,12 @@ class StoredBackend:
             model=record.model,
             cached=True,
         )
-        self._tally_cached(completion)
+        self._tally_cached(completion, stage)
         return completion
 
-    def _tally_cached(self, completion: Completion) -> None:
+    def _tally_cached(self, completion: Completion, stage: str) -> None:
         if self.ledger is not None:
-            self.ledger.record_cached(self.model, completion.usage)
+            self.ledger.record_cached(self.model, completion.usage, stage=stage)
 
     def _admit(self, calls: int) -> None:
         if self.ledger is None:

@@ -36,6 +36,8 @@ from codestar.problems.model import Problem, ProblemKind, TestCase
 STAGES: Final = ("generate", "debug", "inputs", "distinguish", "judge", "judge-code", "tests")
 #: Each input, output, expected output and error shown in a prompt is cut to this length.
 FIELD_CHARS: Final = 2_000
+#: Code shown in a prompt (an attempt in the debug history, starter code) is cut here.
+CODE_CHARS: Final = 12_000
 #: Any single field (a program, a statement) is cut to this length as a last guard.
 MAX_FIELD_CHARS: Final = 24_000
 #: Fields `render` derives from the problem; a template may use any of them.
@@ -123,22 +125,22 @@ def truncate(text: str, limit: int = FIELD_CHARS) -> str:
     return text[:limit] + _TRUNCATION_MARK
 
 
-def _block(text: str, language: str = "") -> str:
-    body = truncate(text).rstrip("\n")
+def _block(text: str, language: str = "", *, limit: int = FIELD_CHARS) -> str:
+    body = truncate(text, limit).rstrip("\n")
     # A body holding a fence would end the block early; a longer fence keeps it whole.
     fence = "````" if "```" in body else "```"
     return f"{fence}{language}\n{body}\n{fence}"
 
 
-def _describe_run(run: ObservedRun, *, label: str) -> str:
+def _describe_run(run: ObservedRun, *, label: str, limit: int) -> str:
     if run.verdict.ran_cleanly:
         output = run.output if run.output.strip() else "(empty)"
-        return f"{label}:\n{_block(output)}"
+        return f"{label}:\n{_block(output, limit=limit)}"
     reason = _VERDICT_WORDS[run.verdict]
-    detail = f": {truncate(run.error)}" if run.error else ""
+    detail = f": {truncate(run.error, limit)}" if run.error else ""
     text = f"{label}: {reason}{detail}"
     if run.output.strip():
-        text += f"\nIt printed before stopping:\n{_block(run.output)}"
+        text += f"\nIt printed before stopping:\n{_block(run.output, limit=limit)}"
     return text
 
 
@@ -152,15 +154,25 @@ def _result_word(kind: ProblemKind) -> str:
     return "return value" if kind is ProblemKind.FUNCTIONAL else "output"
 
 
-def format_feedback(rounds: Sequence[DebugRound], *, kind: ProblemKind = ProblemKind.STDIN) -> str:
+def format_feedback(
+    rounds: Sequence[DebugRound],
+    *,
+    kind: ProblemKind = ProblemKind.STDIN,
+    field_chars: int = FIELD_CHARS,
+) -> str:
     """The debug history: every earlier attempt's code and its result on each public test.
 
     Passed tests are listed by number only; failed ones show the input, the expected
-    output and the actual output or error.
+    output and the actual output or error, each cut to ``field_chars`` (code is cut
+    only at `CODE_CHARS`).
     """
     parts: list[str] = []
     for number, attempt in enumerate(rounds, start=1):
-        code = _block(attempt.code, "python") if attempt.code.strip() else "(no code found)"
+        code = (
+            _block(attempt.code, "python", limit=CODE_CHARS)
+            if attempt.code.strip()
+            else "(no code found)"
+        )
         lines = [f"## Attempt {number}", code]
         if not attempt.tests:
             lines.append("It was not run.")
@@ -170,27 +182,36 @@ def format_feedback(rounds: Sequence[DebugRound], *, kind: ProblemKind = Problem
                 lines.append(f"Test {index}: passed.")
                 continue
             lines.append(f"Test {index}: {verdict}.")
-            lines.append(f"{_input_label(kind)}:\n{_block(test.input)}")
+            lines.append(f"{_input_label(kind)}:\n{_block(test.input, limit=field_chars)}")
             if test.expected is not None:
-                lines.append(f"Expected {_result_word(kind)}:\n{_block(test.expected)}")
-            lines.append(_describe_run(test.run, label=f"Actual {_result_word(kind)}"))
+                expected = _block(test.expected, limit=field_chars)
+                lines.append(f"Expected {_result_word(kind)}:\n{expected}")
+            actual = f"Actual {_result_word(kind)}"
+            lines.append(_describe_run(test.run, label=actual, limit=field_chars))
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
 def format_observations(
-    observations: Sequence[Observation], *, kind: ProblemKind = ProblemKind.STDIN
+    observations: Sequence[Observation],
+    *,
+    kind: ProblemKind = ProblemKind.STDIN,
+    field_chars: int = FIELD_CHARS,
 ) -> str:
-    """What programs A and B actually did on each input, for the judge."""
+    """What programs A and B actually did on each input (each part cut to ``field_chars``)."""
     parts: list[str] = []
     for number, seen in enumerate(observations, start=1):
         parts.append(
             "\n".join(
                 (
                     f"## Input {number}",
-                    f"{_input_label(kind)}:\n{_block(seen.input)}",
-                    _describe_run(seen.a, label=f"Program A {_result_word(kind)}"),
-                    _describe_run(seen.b, label=f"Program B {_result_word(kind)}"),
+                    f"{_input_label(kind)}:\n{_block(seen.input, limit=field_chars)}",
+                    _describe_run(
+                        seen.a, label=f"Program A {_result_word(kind)}", limit=field_chars
+                    ),
+                    _describe_run(
+                        seen.b, label=f"Program B {_result_word(kind)}", limit=field_chars
+                    ),
                 )
             )
         )
@@ -318,7 +339,8 @@ def problem_fields(problem: Problem) -> dict[str, str]:
     entry = problem.entry_point or ""
     call = _call_expression(problem)
     if functional and problem.starter_code.strip():
-        starter = f"Start from this code:\n{_block(problem.starter_code.rstrip(), 'python')}"
+        code = _block(problem.starter_code.rstrip(), "python", limit=CODE_CHARS)
+        starter = f"Start from this code:\n{code}"
     elif functional:
         starter = f"Define a function named `{entry}`."
     else:
