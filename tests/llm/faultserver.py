@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -105,7 +105,9 @@ class FaultServer:
 
     ``n_mode`` is how it treats ``n > 1``: ``support`` (OpenAI, vLLM), ``ignore`` (one
     choice, like llama.cpp) or ``reject`` (HTTP 400). ``models``, when given, are the
-    only model names it serves; others get a 404.
+    only model names it serves; others get a 404. ``responder(body, choice)``, when
+    given, writes the text of ok replies instead of `reply_text` (a scripted model for
+    whole-pipeline runs), and ``latency_s`` delays every ok reply.
     """
 
     def __init__(
@@ -114,7 +116,11 @@ class FaultServer:
         *,
         n_mode: NMode = "support",
         models: Iterable[str] | None = None,
+        responder: Callable[[dict[str, Any], int], str] | None = None,
+        latency_s: float = 0.0,
     ) -> None:
+        self.responder = responder or reply_text
+        self.latency_s = latency_s
         self._script: deque[Fault] = deque(script)
         self.n_mode: NMode = n_mode
         self.models = frozenset(models) if models is not None else None
@@ -179,11 +185,16 @@ def reply_text(body: dict[str, Any], choice: int = 0) -> str:
     return f"echo {messages[-1].get('content', '')}{suffix}"
 
 
-def _completion(body: dict[str, Any], choices: int, fault: Fault) -> dict[str, Any]:
+def _completion(
+    body: dict[str, Any],
+    choices: int,
+    fault: Fault,
+    responder: Callable[[dict[str, Any], int], str] = reply_text,
+) -> dict[str, Any]:
     prompt_words = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
     items: list[dict[str, Any]] = []
     for index in range(choices):
-        answer = fault.text if fault.text is not None else reply_text(body, index)
+        answer = fault.text if fault.text is not None else responder(body, index)
         message: dict[str, str] = {"role": "assistant", "content": answer}
         if fault.reasoning_content is not None:
             message["reasoning_content"] = fault.reasoning_content
@@ -275,7 +286,10 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._error(400, "Only one completion choice is allowed")
                 return
             choices = 0 if fault.kind == "empty" else (n if server.n_mode == "support" else 1)
-            self._send(200, json.dumps(_completion(body, choices, fault)).encode())
+            if server.latency_s:
+                time.sleep(server.latency_s)
+            reply = _completion(body, choices, fault, server.responder)
+            self._send(200, json.dumps(reply).encode())
 
     return Handler
 

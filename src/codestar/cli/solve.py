@@ -8,6 +8,11 @@ backend, the engine and (with ``--run-dir``) the run store, and reports.
 Without ``--run-dir`` nothing is stored: every run asks the model afresh. With it, every
 model call is recorded in ``DIR/`` and a rerun with the same options answers identical
 requests from there, so a killed run resumes where it stopped.
+
+Models, retries, prices and budgets come from ``--config FILE`` (``codestar.toml``, see
+`codestar.llm.config`) with flags on top; `codestar.llm.session` opens them. When a
+budget is spent the run stops launching model calls, reports what finished (selected
+from that) and exits with status 3.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from rich.text import Text
 from codestar.cli.common import emit_json, load_one_problem, stderr
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
+from codestar.llm.config import LLMConfig, load_config
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import METHODS
 from codestar.pipeline.orchestrator import Event
@@ -50,7 +56,14 @@ Examples:
   codestar solve problem.json --model gpt-4o-mini --json > trace.json
   codestar solve problem.json --model Qwen/Qwen2.5-Coder-7B-Instruct \\
       --base-url http://localhost:8000/v1 --run-dir runs/qwen7b
+  codestar solve problem.json --config codestar.toml --max-cost 0.50 --run-dir runs/p1
+
+Exit status: 0 with a program, 1 when no candidate produced one, 2 for an error
+(one line on stderr), 3 when a budget stopped the run (what finished is reported).
 """
+
+#: Exit status of a run that a budget stopped early.
+EXIT_BUDGET = 3
 
 
 class _ProgressView:
@@ -71,7 +84,7 @@ class _ProgressView:
             self.debug_rounds += 1
         elif event.kind == "compared":
             self.comparisons += 1
-        elif event.kind in ("inputs", "clustered"):
+        elif event.kind in ("inputs", "clustered", "stopped"):
             self.notes.append(event.detail)
         if event.candidate is not None and event.passed is not None:
             self.passing[event.candidate] = event.passed
@@ -122,12 +135,18 @@ def _summary(result: SolveResult) -> list[str]:
     if result.comparisons:
         lines.append(f"comparisons: {len(result.comparisons)}, {decided} decided")
     lines.append(f"decision ({result.selection.rule}): {result.selection.reason}")
-    usage = ", ".join(
-        f"{stage} {u.total_tokens} ({u.calls} calls)" for stage, u in result.usage.items()
-    )
+    usage = ", ".join(_stage_usage(result, stage) for stage in result.usage)
     lines.append(f"tokens: {usage or 'none'}; total {result.total_usage.total_tokens}")
+    if result.total_cost is not None:
+        lines.append(f"cost: {result.total_cost:.4f}")
     lines.append(f"time: {result.timings.get('total_s', 0.0):.1f} s")
     return lines
+
+
+def _stage_usage(result: SolveResult, stage: str) -> str:
+    usage, cached = result.usage[stage], result.cached.get(stage)
+    from_store = f", {cached.calls} from the run store" if cached and cached.calls else ""
+    return f"{stage} {usage.total_tokens} ({usage.calls} calls{from_store})"
 
 
 async def _run(
@@ -135,9 +154,7 @@ async def _run(
     *,
     method: str,
     config: SolveConfig,
-    model: str | None,
-    role_models: dict[str, str | None],  # role -> spec; None: the generator's
-    base_url: str | None,
+    llm: LLMConfig,
     api_key: str | None,
     run_dir: Path | None,
     progress: _ProgressView,
@@ -145,26 +162,17 @@ async def _run(
 ) -> SolveResult:
     # Imported here: building a backend may pull in the embedded model's bindings.
     from codestar.execution.engine import Engine
-    from codestar.llm.roles import RoleModels, open_role_backends
+    from codestar.llm.session import open_session
 
-    roles = RoleModels.parse(model, base_url=base_url, **role_models)
-    backends = open_role_backends(roles, api_key=api_key)
-    gate: Any = None
-    if any(spec.local for spec in roles.distinct()):
-        from codestar.llm.cpu import shared_arbiter
+    session = open_session(llm, run_dir=run_dir, api_key=api_key)
+    try:
+        gate: Any = None
+        if session.local:
+            from codestar.llm.cpu import shared_arbiter
 
-        # The embedded model and the sandbox take turns on the CPU.
-        gate = shared_arbiter().execution
-    with contextlib.ExitStack() as stack:
-        store = None
-        if run_dir is not None:
-            from codestar.llm.store import RunStore
-
-            store = stack.enter_context(RunStore(run_dir))
-            backends = backends.stored(store)
-        # With a run store, executions are kept there too: a resumed run sees the same
-        # verdicts (timeouts included) as the interrupted one.
-        engine = stack.enter_context(Engine(limits=config.limits, gate=gate, cache=store))
+            # The embedded model and the sandbox take turns on the CPU.
+            gate = shared_arbiter().execution
+        backends = session.backends
         models = Models(
             backends.generator,
             debugger=backends.debugger,
@@ -177,7 +185,9 @@ async def _run(
             if live is not None:
                 live.update(progress.render())
 
-        try:
+        # With a run store, executions are kept there too: a resumed run sees the same
+        # verdicts (timeouts included) as the interrupted one.
+        with Engine(limits=config.limits, gate=gate, cache=session.store) as engine:
             return await solve_problem(
                 problem,
                 method,
@@ -185,9 +195,10 @@ async def _run(
                 engine=engine,
                 config=config,
                 progress=on_event,
+                prices=llm.prices,
             )
-        finally:
-            await backends.aclose()
+    finally:
+        await session.aclose()
 
 
 @click.command(help=HELP)
@@ -249,6 +260,34 @@ async def _run(
     default=None,
     help="Store every model call here so a rerun resumes with no repeated call, "
     "e.g. --run-dir runs/p1. Default: nothing is stored.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
+    "override it), e.g. --config codestar.toml.",
+)
+@click.option(
+    "--max-total-tokens",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Stop launching model calls once the run has used this many tokens "
+    "(prompt + completion), e.g. --max-total-tokens 200000.",
+)
+@click.option(
+    "--max-calls",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Launch at most this many model calls, e.g. --max-calls 100.",
+)
+@click.option(
+    "--max-cost",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Stop launching model calls once the run has cost this much (needs [prices] "
+    "in --config), e.g. --max-cost 0.50.",
 )
 @click.option(
     "--json",
@@ -314,6 +353,10 @@ def solve(
     base_url: str | None,
     api_key: str | None,
     run_dir: Path | None,
+    config_file: Path | None,
+    max_total_tokens: int | None,
+    max_calls: int | None,
+    max_cost: float | None,
     as_json: bool,
     out: Path | None,
     kind: str | None,
@@ -335,10 +378,18 @@ def solve(
         inputs=input_count,
         limits=limits,
     )
+    llm = (load_config(config_file) if config_file is not None else LLMConfig()).with_flags(
+        model=model,
+        base_url=base_url,
+        roles={"judge": judge_model, "input_writer": input_model},
+        max_tokens=max_total_tokens,
+        max_cost=max_cost,
+        max_calls=max_calls,
+    )
     problem = _force_kind(load_one_problem(problem_file, problem_id), problem_file, kind)
     stderr.print(
         f"[bold]{problem.id}[/] ({problem.kind.value}, {len(problem.public_tests)} public "
-        f"tests): {method}, N={samples}, R={rounds}, model {model or 'local'}"
+        f"tests): {method}, N={samples}, R={rounds}, model {llm.roles.generator.name}"
     )
     progress = _ProgressView(samples)
     live = Live(progress.render(), console=stderr, transient=True) if stderr.is_terminal else None
@@ -348,9 +399,7 @@ def solve(
                 problem,
                 method=method,
                 config=config,
-                model=model,
-                role_models={"judge": judge_model, "input_writer": input_model},
-                base_url=base_url,
+                llm=llm,
                 api_key=api_key,
                 run_dir=run_dir,
                 progress=progress,
@@ -365,6 +414,17 @@ def solve(
         emit_json(result.to_dict())
     elif result.program is not None:
         sys.stdout.write(result.program.rstrip("\n") + "\n")
+    if result.stopped is not None:
+        kept = (
+            f"kept in {run_dir}; raise the budget and rerun with --run-dir {run_dir}"
+            if (run_dir is not None)
+            else "use --run-dir to keep it for a rerun"
+        )
+        click.echo(
+            f"stopped: {result.stopped}; the selection used what had finished ({kept})",
+            err=True,
+        )
+        sys.exit(EXIT_BUDGET)
     if result.program is None:
         stderr.print("[red]no candidate produced a program[/]")
         sys.exit(1)

@@ -40,7 +40,7 @@ from typing import IO, Any, Protocol
 
 from codestar.errors import SandboxError
 from codestar.execution.isolation import IsolationMode, IsolationReport, clean_environment
-from codestar.execution.protocol import read_message, write_message
+from codestar.execution.protocol import read_frame, write_frame
 from codestar.execution.types import (
     GradingRule,
     Limits,
@@ -61,6 +61,7 @@ class ExecutionCache(Protocol):
 
     def put_execution(self, key: str, payload: Any) -> None: ...
 
+
 #: Workers' children run as uids from here on (unused by real accounts).
 UID_BASE = 1_000_000
 
@@ -75,20 +76,26 @@ class _Job:
 
     def cache_key(self) -> str:
         """A hash of everything that decides the outcome (not of timing)."""
-        message = self.message(0)
+        message, blobs = self.frame(0)
         del message["id"]
-        text = json.dumps(message, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = hashlib.sha256(json.dumps(message, sort_keys=True).encode())
+        for blob in blobs:
+            digest.update(len(blob).to_bytes(8, "big"))
+            digest.update(blob)
+        return digest.hexdigest()
 
-    def message(self, job_id: int) -> dict[str, Any]:
+    def frame(self, job_id: int) -> tuple[dict[str, Any], list[bytes]]:
+        """The job as a frame header and its blobs: the inputs, then the known outputs."""
         limits = self.limits
-        return {
+        blobs = [_encode(t.input) for t in self.tests]
+        blobs += [_encode(t.expected) for t in self.tests if t.expected is not None]
+        message = {
             "id": job_id,
             "source": self.program.source,
             "kind": self.program.kind.value,
             "entry": self.program.entry_point,
-            "inputs": [t.input for t in self.tests],
-            "expected": [t.expected for t in self.tests],
+            "tests": len(self.tests),
+            "has_expected": [t.expected is not None for t in self.tests],
             "stop_on_failure": self.stop_on_failure,
             "float_tolerance": self.rule.float_tolerance,
             "limits": {
@@ -100,6 +107,11 @@ class _Job:
                 "captured_chars": limits.captured_chars,
             },
         }
+        return message, blobs
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _outcome(raw: dict[str, Any]) -> TestOutcome:
@@ -133,7 +145,8 @@ class _Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self._in: IO[bytes] = self.process.stdin
         self._out: IO[bytes] = self.process.stdout
-        hello = read_message(self._out)
+        frame = read_frame(self._out)
+        hello = frame[0] if frame else None
         if hello is None or not hello.get("ready"):
             self.close()
             detail = (hello or {}).get("error", "the worker exited during start-up")
@@ -146,13 +159,14 @@ class _Worker:
             mode=report["mode"], active=tuple(report["active"]), inactive=report["inactive"]
         )
 
-    def run(self, message: dict[str, Any]) -> dict[str, Any] | None:
+    def run(self, message: dict[str, Any], blobs: list[bytes]) -> dict[str, Any] | None:
         """Send a job and wait for its answer; None when the worker died."""
         try:
-            write_message(self._in, message)
-            return read_message(self._out)
+            write_frame(self._in, message, blobs)
+            frame = read_frame(self._out)
         except (BrokenPipeError, OSError, ValueError):
             return None
+        return frame[0] if frame else None
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -281,7 +295,7 @@ class Engine:
         return result
 
     def _execute_on_worker(self, slot: int, job: _Job) -> ProgramResult:
-        message = job.message(next(self._ids))
+        message, blobs = job.frame(next(self._ids))
         for _attempt in range(2):
             worker = self._handles[slot]
             if worker is None or worker.process.poll() is not None:
@@ -289,7 +303,7 @@ class Engine:
                 self._handles[slot] = worker
             gate = self.gate() if self.gate else contextlib.nullcontext()
             with gate:
-                answer = worker.run(message)
+                answer = worker.run(message, blobs)
             if answer is None:  # the worker died; replace it and try once more
                 worker.close()
                 self._handles[slot] = None

@@ -89,9 +89,7 @@ def stdin_outputs_match(actual: str, expected: str, rule: GradingRule = _DEFAULT
     return True
 
 
-def functional_outputs_match(
-    actual: str, expected: str, rule: GradingRule = _DEFAULT_RULE
-) -> bool:
+def functional_outputs_match(actual: str, expected: str, rule: GradingRule = _DEFAULT_RULE) -> bool:
     """Compare two JSON texts as values (see the module docstring).
 
     >>> functional_outputs_match("[1, 2.0]", "[1,2]")
@@ -171,6 +169,13 @@ def _parse_int(text: str) -> int | Decimal:
 
 
 def _parse_json(text: str) -> Any:
+    # The C parser first; only integers too long for int() need the Python hook.
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    except RecursionError:
+        return _UNREADABLE
     try:
         return json.loads(text, parse_int=_parse_int)
     except (ValueError, RecursionError, ArithmeticError):

@@ -1,56 +1,67 @@
-"""Messages between the engine and its workers: length-prefixed JSON over pipes.
+"""Frames between the engine and its workers: a JSON header plus raw byte blobs.
 
 JSON rather than pickle, so that a compromised worker can at worst send wrong data,
-never code, to the engine.
+never code, to the engine. Bulk data (test inputs, expected outputs) travels as raw
+blobs after the header, so megabytes of input cost a copy, not a JSON encoding.
 
     >>> import io
     >>> buffer = io.BytesIO()
-    >>> write_message(buffer, {"ready": True})
+    >>> write_frame(buffer, {"ready": True}, [b"abc"])
     >>> _ = buffer.seek(0)
-    >>> read_message(buffer)
-    {'ready': True}
+    >>> read_frame(buffer)
+    ({'ready': True}, [b'abc'])
 """
 
 from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Sequence
 from typing import IO, Any
 
-_HEADER = struct.Struct("!I")
-MAX_MESSAGE = 1 << 31
+_HEADER = struct.Struct("!II")
+_BLOB = struct.Struct("!Q")
+MAX_HEADER = 1 << 31
 
 
-def write_message(stream: IO[bytes], message: dict[str, Any]) -> None:
+def write_frame(stream: IO[bytes], message: dict[str, Any], blobs: Sequence[bytes] = ()) -> None:
     data = json.dumps(message, separators=(",", ":")).encode()
-    stream.write(_HEADER.pack(len(data)) + data)
+    stream.write(_HEADER.pack(len(data), len(blobs)))
+    stream.write(data)
+    for blob in blobs:
+        stream.write(_BLOB.pack(len(blob)))
+        stream.write(blob)
     stream.flush()
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
-    chunks = []
-    remaining = size
-    while remaining:
-        chunk = stream.read(remaining)
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+    data = stream.read(size)
+    if data is None or len(data) < size:  # buffered streams return short only at EOF
+        return None
+    return data
 
 
-def read_message(stream: IO[bytes]) -> dict[str, Any] | None:
-    """The next message, or None at end of stream."""
+def read_frame(stream: IO[bytes]) -> tuple[dict[str, Any], list[bytes]] | None:
+    """The next frame, or None at end of stream."""
     header = _read_exactly(stream, _HEADER.size)
     if header is None:
         return None
-    (size,) = _HEADER.unpack(header)
-    if size > MAX_MESSAGE:
-        raise ValueError(f"message of {size} bytes is too large")
+    size, count = _HEADER.unpack(header)
+    if size > MAX_HEADER:
+        raise ValueError(f"frame header of {size} bytes is too large")
     data = _read_exactly(stream, size)
     if data is None:
         return None
     message = json.loads(data)
     if not isinstance(message, dict):
-        raise ValueError("a message must be a JSON object")
-    return message
+        raise ValueError("a frame header must be a JSON object")
+    blobs = []
+    for _ in range(count):
+        length = _read_exactly(stream, _BLOB.size)
+        if length is None:
+            return None
+        blob = _read_exactly(stream, _BLOB.unpack(length)[0])
+        if blob is None:
+            return None
+        blobs.append(blob)
+    return message, blobs

@@ -20,6 +20,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import select
 import shutil
 import signal
@@ -32,14 +33,13 @@ from typing import Any
 from codestar.execution import harness, isolation
 from codestar.execution.grading import outputs_match
 from codestar.execution.prelude import build_prelude
-from codestar.execution.protocol import read_message, write_message
+from codestar.execution.protocol import read_frame, write_frame
+from codestar.execution.sandbox import Sandbox
 from codestar.execution.types import GradingRule, Verdict
 from codestar.problems.model import ProblemKind
 
 #: How long a child may take to exit on its own after its last test.
 EXIT_GRACE_S = 2.0
-#: How long killing a job's leftovers may take before the worker gives up on them.
-SWEEP_DEADLINE_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,140 +63,34 @@ class JobLimits:
         )
 
 
-class Sandbox:
-    """The worker's isolation state: which layers it set up, and who children become."""
-
-    def __init__(self, mode: str, uid: int | None) -> None:
-        self.requested = mode
-        self.active: list[str] = ["rlimits", "clean-environment", "scratch-directory"]
-        self.inactive: dict[str, str] = {}
-        self.namespaces = False
-        self.child_uid: int | None = None
-        self.scratch_root = tempfile.gettempdir()
-        self._setup(mode, uid)
-
-    def _setup(self, mode: str, uid: int | None) -> None:
-        is_root = os.geteuid() == 0
-        if mode != "minimal" and sys.platform.startswith("linux"):
-            try:
-                isolation.enter_namespaces(as_root=is_root)
-            except OSError as error:
-                if mode == "namespaces":
-                    raise
-                reason = f"namespaces unavailable: {error.strerror or error}"
-                for layer in ("network-namespace", "pid-namespace", "mount-namespace"):
-                    self.inactive[layer] = reason
-            else:
-                self._become_namespace_init()
-                self.namespaces = True
-                self.active += ["network-namespace", "pid-namespace", "mount-namespace"]
-        else:
-            reason = "minimal isolation requested" if mode == "minimal" else "not Linux"
-            for layer in ("network-namespace", "pid-namespace", "mount-namespace"):
-                self.inactive[layer] = reason
-        if is_root and self.namespaces and uid is not None:
-            self.child_uid = uid
-            self.active.append("uid-separation")
-        else:
-            self.inactive["uid-separation"] = (
-                "needs root and namespaces" if not is_root or not self.namespaces else "no uid"
-            )
-        if not self.namespaces:
-            with contextlib.suppress(OSError, AttributeError):
-                isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
-        try:
-            isolation.prctl(isolation.PR_SET_NO_NEW_PRIVS, 1)
-            isolation.install_seccomp()
-            self.active.append("seccomp")
-        except (OSError, AttributeError) as error:
-            self.inactive["seccomp"] = str(error)
-
-    def _become_namespace_init(self) -> None:
-        """Fork; the child is pid 1 of the new pid namespace and carries on as the worker."""
-        pid = os.fork()
-        if pid:
-            # The outer process only mirrors the inner one's exit; if it is killed, the
-            # inner one gets SIGKILL (parent-death signal) and the namespace goes with it.
-            _, status = os.waitpid(pid, 0)
-            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-        isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
-        isolation.finish_namespaces()
-
-    def report(self) -> dict[str, Any]:
-        mode = "namespaces" if self.namespaces else "minimal"
-        return {"mode": mode, "active": self.active, "inactive": self.inactive}
-
-    def sweep(self, child_pid: int | None = None) -> None:
-        """Kill every process a job left behind, and reap them."""
-        if self.namespaces:
-            # Everything but us (pid 1) goes; orphans are our children, so we reap them.
-            deadline = time.monotonic() + SWEEP_DEADLINE_S
-            while time.monotonic() < deadline:
-                victims = [int(n) for n in os.listdir("/proc") if n.isdigit() and n != "1"]
-                if not victims:
-                    break
-                for pid in victims:
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.kill(pid, signal.SIGKILL)
-                self._reap_all()
-                time.sleep(0.0005)
-        else:
-            if child_pid is not None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(child_pid, signal.SIGKILL)
-            self._kill_children()
-        self._reap_all()
-
-    def _kill_children(self) -> None:
-        me = os.getpid()
-        for _ in range(50):
-            children = []
-            with contextlib.suppress(OSError):
-                for name in os.listdir("/proc"):
-                    if not name.isdigit():
-                        continue
-                    try:
-                        with open(f"/proc/{name}/stat") as handle:
-                            fields = handle.read().rsplit(")", 1)[1].split()
-                    except OSError:
-                        continue
-                    if int(fields[1]) == me:
-                        children.append(int(name))
-            if not children:
-                return
-            for pid in children:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-            self._reap_all()
-
-    @staticmethod
-    def _reap_all() -> None:
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+_LINE_BREAK = re.compile(rb"[ \t\r\f\v]*\n[ \t\r\f\v]*")
 
 
-def _digest(kind: str, text: str) -> str:
+def _digest(kind: str, data: bytes) -> str:
+    """A hash of the output that ignores whitespace around lines (stdin programs)."""
     if kind == "stdin":
-        text = "\n".join(line.strip() for line in text.strip().split("\n"))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        data = _LINE_BREAK.sub(b"\n", data.strip())
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class JobRunner:
     """Runs one job message and returns its outcomes as plain dicts."""
 
-    def __init__(self, sandbox: Sandbox, prelude: dict[str, Any], job: dict[str, Any]) -> None:
+    def __init__(
+        self, sandbox: Sandbox, prelude: dict[str, Any], job: dict[str, Any], blobs: list[bytes]
+    ) -> None:
         self.sandbox = sandbox
         self.prelude = prelude
         self.source: str = job["source"]
         self.kind: str = job["kind"]
         self.entry: str | None = job.get("entry")
-        self.inputs: list[str] = job["inputs"]
-        self.expected: list[str | None] = job["expected"]
+        count = int(job["tests"])
+        self.inputs: list[bytes] = blobs[:count]
+        known = iter(blobs[count:])
+        self.expected: list[str | None] = [
+            next(known).decode("utf-8", "surrogatepass") if has else None
+            for has in job["has_expected"]
+        ]
         self.stop_on_failure: bool = bool(job.get("stop_on_failure"))
         self.limits = JobLimits.from_message(job["limits"])
         tolerance = job.get("float_tolerance")
@@ -223,10 +117,9 @@ class JobRunner:
     def _write_files(self) -> None:
         with open(os.path.join(self.scratch, harness.PROGRAM_FILE), "w", encoding="utf-8") as f:
             f.write(self.source)
-        for index, text in enumerate(self.inputs):
-            path = os.path.join(self.scratch, harness.input_path(index))
-            with open(path, "w", encoding="utf-8", errors="surrogatepass") as handle:
-                handle.write(text)
+        for index, data in enumerate(self.inputs):
+            with open(os.path.join(self.scratch, harness.input_path(index)), "wb") as handle:
+                handle.write(data)
         if self.sandbox.child_uid is not None:
             os.chown(self.scratch, self.sandbox.child_uid, self.sandbox.child_uid)
         os.chmod(self.scratch, 0o755)
@@ -293,25 +186,31 @@ class JobRunner:
                     return self._after_failure(index)
                 data = os.read(status_fd, 1 << 16)
                 if not data:
-                    status = self._reap(pid)
+                    death = self._reap(pid)
                     self._set(
-                        index, self._death_outcome(index, status, time.monotonic() - test_start)
+                        index, self._death_outcome(index, death, time.monotonic() - test_start)
                     )
                     self.sandbox.sweep(pid)
                     return self._after_failure(index)
                 buffer += data
                 while b"\n" in buffer and index < len(self.inputs):
                     line, buffer = buffer.split(b"\n", 1)
-                    outcome, load_error = self._status_outcome(index, line)
+                    outcome, status = self._status_outcome(index, line)
                     self._set(index, outcome)
                     test_start = time.monotonic()
-                    if load_error:
+                    if status == "load":  # nothing can run: the same error for every test
                         for rest in range(index + 1, len(self.inputs)):
                             self._set(rest, dict(outcome, t=0.0))
                         self._finish(pid)
                         return len(self.inputs)
-                    if outcome["v"] not in (Verdict.PASSED, Verdict.COMPLETED):
-                        self._finish(pid)
+                    verdict = outcome["v"]
+                    if verdict == Verdict.WRONG_ANSWER and not self.stop_on_failure:
+                        index += 1  # the child ran cleanly and goes on to the next test
+                        continue
+                    if verdict not in (Verdict.PASSED, Verdict.COMPLETED):
+                        # the child exits by itself after an error; after a wrong answer
+                        # or an output limit it would go on: stop it now, either way
+                        self._kill(pid)
                         return self._after_failure(index)
                     index += 1
             self._finish(pid)
@@ -371,46 +270,49 @@ class JobRunner:
             os.unlink(os.path.join(self.scratch, path))
         return data, len(data) > self.limits.output_bytes
 
-    def _output(self, index: int) -> tuple[str, bool]:
+    def _output(self, index: int) -> tuple[bytes, bool]:
+        """What test ``index`` printed (or, functional, returned), and if it was too much."""
         out, over = self._read(harness.output_path(index))
         if self.kind == "functional":
             ret, ret_over = self._read(harness.return_path(index))
-            return ret.decode("utf-8", "replace"), over or ret_over
-        return out.decode("utf-8", "replace"), over
+            return ret, over or ret_over
+        return out, over
 
-    def _graded(self, index: int, text: str, elapsed: float) -> dict[str, Any]:
+    def _graded(self, index: int, data: bytes, elapsed: float) -> dict[str, Any]:
         expected = self.expected[index]
         if expected is None:
             verdict = Verdict.COMPLETED
-        elif outputs_match(ProblemKind(self.kind), text, expected, self.rule):
-            verdict = Verdict.PASSED
         else:
-            verdict = Verdict.WRONG_ANSWER
-        return self._with_output(_outcome(verdict, elapsed), text)
+            text = data.decode("utf-8", "replace")
+            matched = outputs_match(ProblemKind(self.kind), text, expected, self.rule)
+            verdict = Verdict.PASSED if matched else Verdict.WRONG_ANSWER
+        return self._with_output(_outcome(verdict, elapsed), data)
 
-    def _with_output(self, outcome: dict[str, Any], text: str) -> dict[str, Any]:
+    def _with_output(self, outcome: dict[str, Any], data: bytes) -> dict[str, Any]:
         cap = self.limits.captured_chars
+        text = data[: 4 * cap].decode("utf-8", "replace")
         outcome["out"] = text[:cap]
-        outcome["tr"] = len(text) > cap
-        outcome["d"] = _digest(self.kind, text)
+        outcome["tr"] = len(text) > cap or len(data) > 4 * cap
+        outcome["d"] = _digest(self.kind, data)
         return outcome
 
-    def _status_outcome(self, index: int, line: bytes) -> tuple[dict[str, Any], bool]:
-        """The outcome of a test the child reported on, and whether loading failed."""
+    def _status_outcome(self, index: int, line: bytes) -> tuple[dict[str, Any], str]:
+        """The outcome of a test the child reported on, and the child's status word."""
         try:
             message = json.loads(line)
             status, error, elapsed = str(message["s"]), str(message["e"]), float(message["t"])
         except (ValueError, KeyError, TypeError):
-            return _outcome(Verdict.RUNTIME_ERROR, 0.0, "garbled status from the program"), False
-        text, over = self._output(index)
+            garbled = _outcome(Verdict.RUNTIME_ERROR, 0.0, "garbled status from the program")
+            return garbled, "error"
+        data, over = self._output(index)
         if over or status == "output":
-            return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded"), False
+            return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded"), status
         if status == "ok":
-            return self._graded(index, text, elapsed), False
+            return self._graded(index, data, elapsed), status
         if status == "memory":
-            return _outcome(Verdict.MEMORY_LIMIT, elapsed, error), False
-        outcome = self._with_output(_outcome(Verdict.RUNTIME_ERROR, elapsed, error), text)
-        return outcome, status == "load"
+            return _outcome(Verdict.MEMORY_LIMIT, elapsed, error), status
+        outcome = self._with_output(_outcome(Verdict.RUNTIME_ERROR, elapsed, error), data)
+        return outcome, status
 
     def _limit_outcome(self, index: int, verdict: Verdict) -> dict[str, Any]:
         _, over = self._output(index)
@@ -424,7 +326,7 @@ class JobRunner:
         self, index: int, status: tuple[int, float] | None, elapsed: float
     ) -> dict[str, Any]:
         """The outcome of a test during which the child died without reporting."""
-        text, over = self._output(index)
+        data, over = self._output(index)
         if over:
             return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded")
         if status is None:
@@ -448,9 +350,9 @@ class JobRunner:
             return _outcome(Verdict.RUNTIME_ERROR, elapsed, f"killed by {name}")
         code = os.waitstatus_to_exitcode(wait_status)
         if code == 0 and self.kind == "stdin":
-            return self._graded(index, text, elapsed)
+            return self._graded(index, data, elapsed)
         return self._with_output(
-            _outcome(Verdict.RUNTIME_ERROR, elapsed, f"exited with status {code}"), text
+            _outcome(Verdict.RUNTIME_ERROR, elapsed, f"exited with status {code}"), data
         )
 
 
@@ -460,16 +362,17 @@ def _outcome(verdict: Verdict, elapsed: float = 0.0, error: str | None = None) -
 
 def serve(sandbox: Sandbox, stream_in: Any, stream_out: Any) -> None:
     prelude = build_prelude()
-    write_message(stream_out, {"ready": True, "report": sandbox.report()})
+    write_frame(stream_out, {"ready": True, "report": sandbox.report()})
     while True:
-        job = read_message(stream_in)
-        if job is None or job.get("shutdown"):
+        frame = read_frame(stream_in)
+        if frame is None or frame[0].get("shutdown"):
             return
+        job, blobs = frame
         try:
-            outcomes = JobRunner(sandbox, prelude, job).run()
-            write_message(stream_out, {"id": job.get("id"), "outcomes": outcomes})
+            outcomes = JobRunner(sandbox, prelude, job, blobs).run()
+            write_frame(stream_out, {"id": job.get("id"), "outcomes": outcomes})
         except Exception as error:  # the worker itself failed: tell the engine
-            write_message(stream_out, {"id": job.get("id"), "error": repr(error)})
+            write_frame(stream_out, {"id": job.get("id"), "error": repr(error)})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -491,7 +394,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         sandbox = Sandbox(args.isolation, args.uid)
     except OSError as error:
-        write_message(stream_out, {"ready": False, "error": f"sandbox set-up failed: {error}"})
+        write_frame(stream_out, {"ready": False, "error": f"sandbox set-up failed: {error}"})
         return
     serve(sandbox, stream_in, stream_out)
 

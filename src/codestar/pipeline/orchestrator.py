@@ -8,9 +8,16 @@ by each backend's own concurrency limit, executions only by the engine's workers
 (`await engine.arun(...)`); nothing here adds a limit of its own, except the optional
 cap on how many *problems* `solve_many` runs at once.
 
-The `Run` also keeps the books: tokens and calls per stage, when each phase ended, and a
-progress callback for live views. It does not decide anything (see `selection`) and does
-not build prompts (see `prompts`).
+The `Run` also keeps the books: tokens, calls and (with a price table) money per stage
+in a `codestar.llm.accounting.Ledger` of its own, answers from the run store apart; when
+each phase ended; and a progress callback for live views.
+
+Budgets: the backends refuse new calls once the run's budget is spent
+(`BudgetExceededError`, see `codestar.llm.accounting`). Stages ask through
+`Run.try_complete`, which turns that refusal into "no answer": the run stops launching
+model calls, keeps everything that finished, records why in ``Run.stopped``, and the
+method selects from what is there. It does not decide anything (see `selection`) and
+does not build prompts (see `prompts`).
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
-from codestar.errors import CodestarError, ConfigError
+from codestar.errors import BudgetExceededError, CodestarError, ConfigError
 from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
+from codestar.llm.accounting import Ledger, PriceTable
 from codestar.llm.types import Completion, CompletionRequest, Message, SamplingParams, Stage, Usage
 from codestar.pipeline.config import Models, Role, SolveConfig
 from codestar.pipeline.selection import rng_for
@@ -50,7 +58,8 @@ class Executor(Protocol):
 @dataclass(frozen=True, slots=True)
 class Event:
     """A progress event for live views: ``kind`` is one of sampled, debugged, inputs,
-    clustered, compared, selected; ``candidate`` is set for the first two."""
+    clustered, compared, stopped (a budget is spent), selected; ``candidate`` is set for
+    the first two."""
 
     kind: str
     detail: str = ""
@@ -73,6 +82,7 @@ class Run:
         engine: Executor,
         config: SolveConfig,
         progress: Progress | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.problem = problem
         self.method = method
@@ -81,7 +91,11 @@ class Run:
         self.config = config
         self.rng = rng_for(config.seed, problem.id)
         self._progress = progress
-        self._usage: dict[str, Usage] = {}
+        #: This problem's books (no budget: the backends hold the run's budget).
+        self.books = Ledger(prices)
+        self._priced = prices is not None and bool(prices.prices)
+        #: Why the run stopped launching model calls (a budget), or ``None``.
+        self.stopped: str | None = None
         self._marks: dict[str, float] = {}
         self._memo: dict[Any, asyncio.Task[Any]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -115,10 +129,35 @@ class Run:
             stage=stage,
             problem_id=self.problem.id,
         )
-        completion = await self.models.for_role(role).complete(request)
+        backend = self.models.for_role(role)
+        completion = await backend.complete(request)
         usage = completion.usage if completion.usage.calls else completion.usage + Usage(0, 0, 1)
-        self._usage[stage] = self._usage.get(stage, Usage()) + usage
+        self.books.record(backend.model, stage, self.problem.id, usage, cached=completion.cached)
         return completion
+
+    async def try_complete(
+        self,
+        role: Role,
+        stage: Stage,
+        messages: Sequence[Message],
+        *,
+        sample_index: int = 0,
+        temperature: float = 0.0,
+    ) -> Completion | None:
+        """`complete`, or ``None`` once a budget refuses the call (``stopped`` says why).
+
+        Stages use it so that a spent budget ends their work cleanly: what finished
+        stays, what was not asked is simply missing.
+        """
+        try:
+            return await self.complete(
+                role, stage, messages, sample_index=sample_index, temperature=temperature
+            )
+        except BudgetExceededError as error:
+            if self.stopped is None:
+                self.stopped = str(error.args[0]) if error.args else str(error)
+                self.emit(Event("stopped", self.stopped))
+            return None
 
     def program(self, source: str) -> Program:
         return Program.for_problem(source, self.problem)
@@ -187,7 +226,12 @@ class Run:
 
     @property
     def usage(self) -> dict[str, Usage]:
-        return dict(self._usage)
+        """Tokens and calls per stage of every answer received, store answers included."""
+        report = self.books.report()
+        usage = {stage: tally.usage for stage, tally in report.by_stage.items()}
+        for stage, tally in report.cached_by_stage.items():
+            usage[stage] = usage.get(stage, Usage()) + tally.usage
+        return usage
 
     def result(self, *, program: str | None, selection: Selection, **fields: Any) -> SolveResult:
         """The `SolveResult` of this run, with its books filled in."""
@@ -195,12 +239,20 @@ class Run:
         timings = dict(self._marks)
         timings["total_s"] = round(time.perf_counter() - self._started, 6)
         config = {**asdict(self.config), **self._effective}
+        report = self.books.report()
         return SolveResult(
             problem_id=self.problem.id,
             method=self.method,
             program=program,
             selection=selection,
             usage=MappingProxyType(self.usage),
+            cached=MappingProxyType({s: t.usage for s, t in report.cached_by_stage.items()}),
+            cost=(
+                MappingProxyType({s: t.cost for s, t in report.by_stage.items()})
+                if self._priced
+                else None
+            ),
+            stopped=self.stopped,
             timings=MappingProxyType(timings),
             config=MappingProxyType(config),
             models=MappingProxyType(self.models.names()),
@@ -216,8 +268,14 @@ async def solve(
     engine: Executor,
     config: SolveConfig | None = None,
     progress: Progress | None = None,
+    prices: PriceTable | None = None,
 ) -> SolveResult:
-    """Solve one problem with the method registered under ``method``."""
+    """Solve one problem with the method registered under ``method``.
+
+    ``prices`` turns the trace's tokens into money per stage. A budget is the backends'
+    business (wrap them in a `Ledger` with a `Budget`, see `codestar.llm.session`); when
+    it runs out, the result has ``stopped`` set and is selected from what finished.
+    """
     from codestar.pipeline.methods import get_method  # the registry imports the stages
 
     function = get_method(method)
@@ -228,6 +286,7 @@ async def solve(
         engine=engine,
         config=config or SolveConfig(),
         progress=progress,
+        prices=prices,
     )
     try:
         return await function(run)
@@ -243,6 +302,7 @@ async def solve_many(
     engine: Executor,
     config: SolveConfig | None = None,
     concurrency: int | None = None,
+    prices: PriceTable | None = None,
 ) -> list[SolveResult | CodestarError]:
     """Solve many problems at once, in input order.
 
@@ -258,9 +318,13 @@ async def solve_many(
     async def one(problem: Problem) -> SolveResult | CodestarError:
         try:
             if limiter is None:
-                return await solve(problem, method, models=models, engine=engine, config=config)
+                return await solve(
+                    problem, method, models=models, engine=engine, config=config, prices=prices
+                )
             async with limiter:
-                return await solve(problem, method, models=models, engine=engine, config=config)
+                return await solve(
+                    problem, method, models=models, engine=engine, config=config, prices=prices
+                )
         except CodestarError as error:
             return error
 

@@ -246,7 +246,11 @@ class SolveResult:
     ones every candidate crashed on; ``inputs_dropped`` the malformed ones the parser
     threw away; ``inputs_completion`` the input writer's whole answer. ``usage`` maps a
     stage name to its tokens and calls; ``timings`` holds seconds since the start at
-    which each phase ended, plus ``total_s``.
+    which each phase ended, plus ``total_s``. ``cached`` is the part of ``usage``
+    answered by the run store (free); ``cost`` the money spent per stage (answers from
+    the store excluded), ``None`` without a price table. ``stopped`` says which budget
+    ended the run early (``None``: it ran to completion); the selection was then made
+    from what had finished.
     """
 
     problem_id: str
@@ -262,6 +266,9 @@ class SolveResult:
     comparisons: tuple[Comparison, ...] = ()
     generated_tests: tuple[GeneratedTest, ...] = ()
     usage: Mapping[str, Usage] = field(default_factory=_frozen)
+    cached: Mapping[str, Usage] = field(default_factory=_frozen)
+    cost: Mapping[str, float] | None = None
+    stopped: str | None = None
     timings: Mapping[str, float] = field(default_factory=_frozen)
     config: Mapping[str, Any] = field(default_factory=_frozen)
     models: Mapping[str, str] = field(default_factory=_frozen)
@@ -278,6 +285,23 @@ class SolveResult:
             total = total + usage
         return total
 
+    @property
+    def total_cost(self) -> float | None:
+        """Money spent on this problem (``None`` without a price table)."""
+        return None if self.cost is None else sum(self.cost.values())
+
+    def _usage_dict(self, usage: Usage, cached: Usage, cost: float | None) -> dict[str, Any]:
+        entry: dict[str, Any] = usage_dict(usage)
+        entry["cached_calls"] = cached.calls
+        entry["cached_tokens"] = cached.total_tokens
+        if cost is not None:
+            entry["cost"] = cost
+        return entry
+
+    def _stage_usage(self, stage: str) -> dict[str, Any]:
+        cost = None if self.cost is None else self.cost.get(stage, 0.0)
+        return self._usage_dict(self.usage[stage], self.cached.get(stage, Usage()), cost)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form (only str/int/float/bool/None/list/dict inside)."""
         return {
@@ -293,8 +317,11 @@ class SolveResult:
             "clusters": [c.to_dict() for c in self.clusters],
             "comparisons": [c.to_dict() for c in self.comparisons],
             "generated_tests": [t.to_dict() for t in self.generated_tests],
-            "usage": {stage: usage_dict(u) for stage, u in self.usage.items()},
-            "total_usage": usage_dict(self.total_usage),
+            "usage": {stage: self._stage_usage(stage) for stage in self.usage},
+            "total_usage": self._usage_dict(
+                self.total_usage, sum(self.cached.values(), Usage()), self.total_cost
+            ),
+            "stopped": self.stopped,
             "timings": dict(self.timings),
             "config": dict(self.config),
             "models": dict(self.models),

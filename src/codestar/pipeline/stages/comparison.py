@@ -11,6 +11,9 @@ differ are shown instead (clusters differ on at least one kept input by construc
 Position bias: the judge is asked twice, X shown as A and then Y shown as A, concurrently.
 A win counts only when both answers agree; otherwise the comparison has no winner.
 Memoizing per pair is the caller's business (`Run.memo`).
+
+When a budget refuses a call, the comparison ends undecided (no winner) with whatever it
+had gathered: the selection then treats the pair as not compared.
 """
 
 from __future__ import annotations
@@ -72,9 +75,12 @@ async def _judge_twice(
         return render(stage, run.problem, program_a=first, program_b=second, observations=text)
 
     straight, swapped = await run.gather(
-        run.complete("judge", "judge", messages(code_a, code_b, False)),
-        run.complete("judge", "judge", messages(code_b, code_a, True)),
+        run.try_complete("judge", "judge", messages(code_a, code_b, False)),
+        run.try_complete("judge", "judge", messages(code_b, code_a, True)),
     )
+    if straight is None or swapped is None:  # a budget refused one: no agreement possible
+        texts = (straight.text if straight else "", swapped.text if swapped else "")
+        return (None, None), texts
     return (parse_choice(straight.text), parse_choice(swapped.text)), (straight.text, swapped.text)
 
 
@@ -93,7 +99,10 @@ async def compare_clusters(
     assert code_a is not None and code_b is not None
     count = run.config.inputs
     messages = render("distinguish", run.problem, program_a=code_a, program_b=code_b, count=count)
-    completion = await run.complete("input_writer", "distinguish", messages)
+    completion = await run.try_complete("input_writer", "distinguish", messages)
+    if completion is None:
+        run.emit(Event("compared", f"cluster {first} vs {second}: not compared (budget)"))
+        return Comparison(first=first, second=second, representatives=(rep_a, rep_b))
     parsed = parse_inputs(
         completion.text,
         kind=run.problem.kind,

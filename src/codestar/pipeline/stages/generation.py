@@ -9,6 +9,9 @@ A round whose answer was cut off (``finish_reason == "length"``), held no extrac
 code, or overflowed the model's context is a failed round: it stays in the history (the
 next prompt says no code was found) and the candidate keeps the program of its last
 round that had one. Nothing is ever replaced by empty code.
+
+When a budget refuses a round's model call, the chain ends there: the candidate keeps
+the rounds that finished (none at all if its sample was never drawn).
 """
 
 from __future__ import annotations
@@ -38,25 +41,32 @@ async def develop_all(run: Run, *, samples: int, rounds: int) -> tuple[Candidate
 
 async def develop(run: Run, index: int, *, rounds: int) -> Candidate:
     """Candidate ``index``: its sample, then debug rounds until the public tests pass."""
-    history = [await _attempt(run, index, 0, render("generate", run.problem), "generate")]
-    run.emit(Event("sampled", candidate=index, passed=history[0].passed))
+    sample = await _attempt(run, index, 0, render("generate", run.problem), "generate")
+    if sample is None:
+        return Candidate(index, ())
+    history = [sample]
+    run.emit(Event("sampled", candidate=index, passed=sample.passed))
     for number in range(1, rounds + 1):
         if Candidate(index, tuple(history)).passed:
             break
         feedback = format_feedback(_as_debug_rounds(history), kind=run.problem.kind)
         messages = render("debug", run.problem, history=feedback)
-        history.append(await _attempt(run, index, number, messages, "debug"))
-        run.emit(Event("debugged", candidate=index, passed=history[-1].passed))
+        fixed = await _attempt(run, index, number, messages, "debug")
+        if fixed is None:
+            break
+        history.append(fixed)
+        run.emit(Event("debugged", candidate=index, passed=fixed.passed))
     return Candidate(index, tuple(history))
 
 
 async def _attempt(
     run: Run, index: int, number: int, messages: Sequence[Message], stage: Stage
-) -> Round:
-    """Ask for a program, extract it, and run it on the public tests."""
+) -> Round | None:
+    """Ask for a program, extract it, and run it on the public tests (``None``: a budget
+    refused the call)."""
     role: Role = "generator" if stage == "generate" else "debugger"
     try:
-        completion = await run.complete(
+        completion = await run.try_complete(
             role, stage, messages, sample_index=index, temperature=run.config.temperature
         )
     except ContextLengthError as error:
@@ -69,6 +79,8 @@ async def _attempt(
             code=None,
             failure="context_length",
         )
+    if completion is None:
+        return None
     failure: RoundFailure | None = None
     code: str | None = None
     if completion.truncated:

@@ -7,6 +7,7 @@ asks for whole input/expected-output tests for the generated-tests baseline.
 
 Malformed answers are dropped and counted, never raised: nothing the model writes can
 crash a run. Inputs on which every candidate crashes are discarded later, by clustering.
+When a budget refuses the call, there are no inputs (or tests) at all.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ async def synthesize_inputs(run: Run) -> Synthesized:
     """Test inputs for the problem, written by the input writer (no outputs)."""
     count = run.config.inputs
     messages = render("inputs", run.problem, count=count)
-    completion = await run.complete("input_writer", "inputs", messages)
+    completion = await run.try_complete("input_writer", "inputs", messages)
+    if completion is None:
+        return Synthesized("")
     parsed = parse_inputs(
         completion.text,
         kind=run.problem.kind,
@@ -69,7 +72,9 @@ async def synthesize_inputs(run: Run) -> Synthesized:
 async def generate_tests(run: Run) -> Synthesized:
     """Input/expected-output tests written by the input writer (generated-tests)."""
     messages = render("tests", run.problem, count=run.config.inputs)
-    completion = await run.complete("input_writer", "tests", messages)
+    completion = await run.try_complete("input_writer", "tests", messages)
+    if completion is None:
+        return Synthesized("")
     parsed = parse_generated_tests(
         completion.text, kind=run.problem.kind, parameters=parameters_of(run.problem)
     )
