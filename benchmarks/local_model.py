@@ -8,10 +8,12 @@ temperature 0 is sent alternately as a plain HTTP POST (urllib, no codestar) and
 Both produce the same tokens, so tokens/s compare directly; the target ratio is >= 0.9.
 
 Part 2 (CPU sharing): a mixed workload like an S* round: a batch of generation requests
-(4 at a time) while the execution engine runs CPU-bound programs on every core. It runs
-three ways: generation alone, both at once with no policy, and both taking turns through
-the `CpuArbiter` (``Engine(gate=arbiter.execution)``). It reports generation tokens/s,
-the execution jobs' throughput and the workload's wall time.
+(4 at a time) while the execution engine keeps running CPU-bound programs on every core
+(one per worker, resubmitted until the generations end). Four runs: generation alone,
+execution alone, both at once with no policy, and both taking turns through the
+`CpuArbiter` (``Engine(gate=arbiter.execution)``). For the mixed runs, *efficiency* is
+each side's rate as a fraction of its rate alone, summed: 1.0 means nothing was lost to
+contention.
 
 Short prompts and outputs keep it to a few minutes on 2 cores. It measures this machine
 as it is: other load on it shows in the figures (the load average is printed).
@@ -62,10 +64,11 @@ class Overhead:
 class Mixed:
     mode: str
     generation_tokens_per_s: float
-    generation_wall_s: float
-    execution_jobs: int
     execution_jobs_per_s: float
-    wall_s: float
+    window_s: float
+    #: generation rate / its rate alone + execution rate / its rate alone: 1.0 means no
+    #: CPU time was lost to contention; below 1.0, thrashing wasted the difference.
+    efficiency: float | None = None
 
 
 def request(max_tokens: int) -> CompletionRequest:
@@ -123,17 +126,26 @@ async def mixed(
     mode: str,
     *,
     requests: int,
-    jobs: int,
     max_tokens: int,
-    arbiter: CpuArbiter | None,
+    executions: bool,
+    generations: bool = True,
+    arbiter: CpuArbiter | None = None,
+    window_s: float = 8.0,
 ) -> Mixed:
-    """``requests`` generations (4 at a time) beside ``jobs`` busy programs (or none)."""
+    """Generations (4 at a time) and busy programs (one per core) running together.
+
+    The busy programs are resubmitted until the generations are done (or, without
+    generations, for ``window_s``), so both kinds compete for the whole window.
+    """
     ask = request(max_tokens)
     program = Program(BUSY_PROGRAM)
     tests = [TestCase(BUSY_INPUT, None)]
+    cores = os.cpu_count() or 1
     gate = arbiter.execution if arbiter is not None else None
     slots = asyncio.Semaphore(4)
     tokens = 0
+    jobs = 0
+    done = asyncio.Event()
 
     async def generate(index: int) -> None:
         nonlocal tokens
@@ -143,23 +155,40 @@ async def mixed(
             )
             tokens += answer.usage.completion_tokens
 
-    with Engine(workers=os.cpu_count() or 1, limits=Limits(timeout_s=60), gate=gate) as engine:
+    async def execute(engine: Engine) -> None:
+        nonlocal jobs
+        while not done.is_set():
+            await engine.arun(program, tests)
+            if not done.is_set():
+                jobs += 1
+
+    with Engine(workers=cores, limits=Limits(timeout_s=60), gate=gate) as engine:
         engine.run(program, tests)  # start the workers before the clock
         started = time.perf_counter()
-        executions = [engine.arun(program, tests) for _ in range(jobs)]
-        execution_task = asyncio.ensure_future(asyncio.gather(*executions))
-        await asyncio.gather(*(generate(i) for i in range(requests)))
-        generation_wall = time.perf_counter() - started
-        await execution_task
-        wall = time.perf_counter() - started
-    execution_wall = wall if jobs else 0.0
+        runners = [
+            asyncio.ensure_future(execute(engine)) for _ in range(cores if executions else 0)
+        ]
+        if generations:
+            await asyncio.gather(*(generate(i) for i in range(requests)))
+        else:
+            await asyncio.sleep(window_s)
+        window = time.perf_counter() - started
+        done.set()
+        await asyncio.gather(*runners)
+    return Mixed(mode, round(tokens / window, 2), round(jobs / window, 2), round(window, 2))
+
+
+def efficiency(result: Mixed, generation_alone: Mixed, execution_alone: Mixed) -> Mixed:
+    share = (
+        result.generation_tokens_per_s / generation_alone.generation_tokens_per_s
+        + result.execution_jobs_per_s / execution_alone.execution_jobs_per_s
+    )
     return Mixed(
-        mode,
-        round(tokens / generation_wall, 2),
-        round(generation_wall, 2),
-        jobs,
-        round(jobs / execution_wall, 2) if jobs else 0.0,
-        round(wall, 2),
+        result.mode,
+        result.generation_tokens_per_s,
+        result.execution_jobs_per_s,
+        result.window_s,
+        round(share, 3),
     )
 
 
@@ -181,26 +210,24 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             f"through codestar / bare server: {part1.codestar_tokens_per_s} / "
             f"{part1.bare_tokens_per_s} tokens/s = {part1.ratio}"
         )
-        runs = [
-            ("generation alone", free, 0, None),
-            ("beside busy programs, no policy", free, arguments.jobs, None),
-            ("beside busy programs, taking turns", turns, arguments.jobs, arbiter),
-        ]
-        report["mixed"] = []
-        for mode, backend, jobs, gate in runs:
-            result = await mixed(
-                backend,
-                mode,
-                requests=arguments.requests,
-                jobs=jobs,
-                max_tokens=arguments.max_tokens,
-                arbiter=gate,
-            )
-            report["mixed"].append(asdict(result))
+        common = {"requests": arguments.requests, "max_tokens": arguments.max_tokens}
+        generation_alone = await mixed(free, "generation alone", executions=False, **common)
+        execution_alone = await mixed(
+            free, "execution alone", executions=True, generations=False, **common
+        )
+        results = [generation_alone, execution_alone]
+        for mode, backend, gate in (
+            ("both, no policy", free, None),
+            ("both, taking turns", turns, arbiter),
+        ):
+            both = await mixed(backend, mode, executions=True, arbiter=gate, **common)
+            results.append(efficiency(both, generation_alone, execution_alone))
+        report["mixed"] = [asdict(result) for result in results]
+        for result in results:
             _say(
-                f"{mode}: {result.generation_tokens_per_s} tokens/s over "
-                f"{result.generation_wall_s} s, {result.execution_jobs} jobs at "
-                f"{result.execution_jobs_per_s}/s, workload {result.wall_s} s"
+                f"{result.mode:<20} {result.generation_tokens_per_s:7.2f} tokens/s "
+                f"{result.execution_jobs_per_s:5.2f} jobs/s over {result.window_s:5.1f} s"
+                + (f"  efficiency {result.efficiency}" if result.efficiency is not None else "")
             )
         report["machine"]["load_average_at_end"] = os.getloadavg()
         return report
@@ -219,7 +246,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=6, help="requests per path in part 1")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--requests", type=int, default=8, help="generations in part 2")
-    parser.add_argument("--jobs", type=int, default=12, help="busy programs in part 2")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     figures = asyncio.run(main(args))

@@ -55,7 +55,8 @@ def respond(body: dict[str, Any], choice: int = 0) -> str:
         return fenced([RIGHT, SNEAKY, RIGHT_TOO][pick % 3])
     if "test inputs" in prompt:
         return "```\na b c d\n```\n```\nsolo\n```"
-    return fenced([WRONG, RIGHT, SNEAKY, RIGHT_TOO][pick % 4])
+    # Samples differ by seed: every fourth is wrong and needs a debug round.
+    return fenced([WRONG, RIGHT, SNEAKY, RIGHT_TOO][int(body.get("seed") or 0) % 4])
 
 
 def start_server(

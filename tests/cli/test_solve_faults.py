@@ -19,7 +19,6 @@ from fakemodel import EXAMPLE, RIGHT, codestar_solve, request_key, start_server
 from faultserver import (
     Fault,
     dropped,
-    model_missing,
     rate_limited,
     server_error,
     unauthorized,
@@ -82,7 +81,7 @@ def test_transient_faults_are_retried_and_the_run_succeeds(tmp_path: Path) -> No
     ("faults", "models", "message"),
     [
         ((server_error(),) * 60, None, "HTTP 500"),
-        ((unauthorized(),) * 20, None, "rejected the key"),
+        ((unauthorized(),) * 20, None, "rejected the API key"),
         ((), ("another-model",), "'m'"),
     ],
     ids=["persistent-500", "401", "unknown-model"],
@@ -109,6 +108,7 @@ def test_an_unreachable_server_is_one_error_line_and_recorded(tmp_path: Path) ->
     run_dir = tmp_path / "run"
     code, out, err = solve(f"http://127.0.0.1:{port}/v1", tmp_path, "--run-dir", str(run_dir))
     assert code == 2, err
+    assert out == ""
     line = one_error_line(err)
     assert f"127.0.0.1:{port}" in line and "is the server running" in line
     assert any("BackendUnreachableError" in e for e in stored_errors(run_dir))
@@ -155,7 +155,7 @@ def test_prices_give_costs_and_a_money_budget_from_the_config_stops(tmp_path: Pa
     server = start_server()
     try:
         path = config_file(tmp_path, prices)
-        base = (str(EXAMPLE), "-n", "2", "--rounds", "0", "--model", "m", "--base-url")
+        base = (str(EXAMPLE), "-n", "4", "--rounds", "1", "--model", "m", "--base-url")
         priced = codestar_solve(*base, server.url, "--config", str(path), "--json")
         path.write_text(path.read_text() + "[budget]\nmax_cost = 0.001\n")
         capped = codestar_solve(*base, server.url, "--config", str(path), "--json")

@@ -45,6 +45,12 @@ def test_tilde_fences_and_info_after_the_language() -> None:
     assert found is not None and found.code == PROGRAM
 
 
+@pytest.mark.parametrize("info", ["{.python}", "python:main.py", "Python3 title=x"])
+def test_language_tags_with_decoration_are_python(info: str) -> None:
+    (block,) = find_blocks(f"```{info}\nx = 1\n```")
+    assert block.is_python
+
+
 def test_functional_takes_the_block_defining_the_entry_point_not_the_usage_example() -> None:
     text = (
         "First a helper idea:\n```python\nnums = [2, 7, 11, 15]\n```\n"
@@ -304,3 +310,10 @@ def test_long_runs_of_one_character_stay_fast(char: str) -> None:
     for kind in ProblemKind:
         extract_code(char * 50_000 + "x", kind=kind, entry_point="f")
     assert time.perf_counter() - started < 5
+
+
+def test_label_lines_that_parse_as_annotations_are_prose() -> None:
+    text = f"Solution: here\n{PROGRAM}\nComplexity: O(n)\nMemory: O(1)"
+    found = extract_code(text, kind=STDIN)
+    assert found is not None and found.code == PROGRAM
+    assert extract_code("Input: 3\nOutput: 6", kind=STDIN) is None

@@ -339,3 +339,23 @@ def test_block_roles_come_from_the_first_telling_word_of_the_label() -> None:
     )
     assert parse_inputs(text, kind=STDIN).inputs == ("100\n",)
     assert parse_generated_tests(text, kind=STDIN).tests == (TestCase("100\n", "5050\n"),)
+
+
+def test_functional_one_object_naming_every_parameter() -> None:
+    """What the 0.5B model wrote for a LeetCode problem: the arguments as one object."""
+    text = 'Input 1:\n{"details": ["7868190130M7522", "5303914400F9211"]}\nOutput: 2\n'
+    one = parse_inputs(text, kind=FUNCTIONAL, parameters=("details",))
+    assert one.inputs == ('["7868190130M7522", "5303914400F9211"]',)
+    two = parse_inputs('```\n{"k": 2, "nums": [1]}\n```', kind=FUNCTIONAL, parameters=("nums", "k"))
+    assert two.inputs == ("[1]\n2",)
+    # Without parameter names an object is just a dict argument.
+    assert parse_inputs('```\n{"k": 2}\n```', kind=FUNCTIONAL, arity=1).inputs == ('{"k": 2}',)
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_deeply_nested_values_are_dropped_not_raised(depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    for text in (f"```\n{nested}\n```", f"assert f({nested}) == {nested}", f"x = {nested}"):
+        parsed = parse_inputs(text, kind=FUNCTIONAL, arity=1)
+        assert all(len(item) <= MAX_INPUT_CHARS for item in parsed.inputs)
+        parse_generated_tests(text, kind=FUNCTIONAL, arity=1)

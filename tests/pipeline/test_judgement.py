@@ -49,6 +49,7 @@ def test_choice_is_read(text: str, expected: str) -> None:
         "The answer is a bit subtle and I cannot decide.",
         "Answer: A or B",
         "Answer: A/B",
+        'I must end with "Answer: A" or "Answer: B".',
         "Answer: A, B",
         "Answer: C",
         "Answer:",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,25 @@ def test_field_chars_tightens_the_cap() -> None:
     assert "1\n1\n1\n1\n1\n... (truncated)" in text
     assert "9" * 10 + "... (truncated)" in text
     assert "Program B output: time limit exceeded" in text
+
+
+def test_unreadable_override_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "judge.txt").write_bytes(b"[user]\n\xff\xfe not utf-8 $statement")
+    with pytest.raises(ConfigError, match="cannot read prompt template"):
+        PromptSet(tmp_path).render("judge", STDIN_PROBLEM, program_a="a", program_b="b")
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "codestar.pipeline.prompts",
+        "codestar.pipeline.extraction",
+        "codestar.pipeline.inputs",
+        "codestar.pipeline.arguments",
+        "codestar.pipeline.judgement",
+    ],
+)
+def test_docstring_examples_of_the_parsing_and_prompting_layer_hold(module: str) -> None:
+    results = doctest.testmod(importlib.import_module(module))
+    assert results.attempted > 0
+    assert results.failed == 0

@@ -93,9 +93,17 @@ class StoredBackend:
             return replace(completion, cached=True)
         task = asyncio.ensure_future(self._call(key, request))
         self._in_flight[key] = task
-        task.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        task.add_done_callback(lambda done: self._finished(key, done))
         # Shielded: a cancelled caller does not throw away an answer already paid for.
         return await asyncio.shield(task)
+
+    def _finished(self, key: str, task: asyncio.Future[Completion]) -> None:
+        self._in_flight.pop(key, None)
+        if not task.cancelled():
+            # Mark a failure as seen: its caller may have been cancelled meanwhile (a
+            # sibling failed first), and the failure is in the store already; otherwise
+            # asyncio prints "exception was never retrieved" with a traceback at exit.
+            task.exception()
 
     async def complete_many(self, request: CompletionRequest, n: int) -> list[Completion]:
         """``n`` samples; stored ones are served, the missing tail is drawn in one go."""

@@ -44,6 +44,7 @@ _OTHER_LANGUAGES = frozenset(
     }
 )  # fmt: skip
 _THINK_TAG = re.compile(r"<(/?)think>", re.IGNORECASE)
+_LANGUAGE = re.compile(r"[{.\s]*([\w+#-]+)")
 _TAGGED_FENCE = re.compile(r"(`{3,}|~{3,})[ \t]*[A-Za-z][\w+#.-]*")
 _INPUT_MARKERS = ("input(", "sys.stdin", "open(0", "stdin.read", "fileinput", "readline(")
 
@@ -131,7 +132,8 @@ def find_blocks(text: str) -> list[Block]:
             continue
         before, fence, info = opened
         label = before or label
-        language = info.split()[0].lower().strip("{}.") if info else ""
+        tag = _LANGUAGE.match(info)  # "python", "{.python}", "python:main.py" -> python
+        language = tag[1].lower() if tag else ""
         body: list[str] = []
         closed = False
         i += 1
@@ -218,7 +220,7 @@ def extract_code(
     """
     try:
         return _extract(text, kind=kind, entry_point=entry_point)
-    except RecursionError:  # pathological nesting deep inside ast; nothing usable there
+    except (RecursionError, MemoryError):  # pathological nesting deep inside ast
         return None
 
 
@@ -400,6 +402,11 @@ def _trim_stray_expressions(
 
 
 def _is_stray(node: ast.stmt) -> bool:
+    """A statement that is prose which happens to parse: ``Done``, ``42``, ``n - 1``, or
+    ``Complexity: O(n)`` (an annotation without value, which would even raise at run
+    time)."""
+    if isinstance(node, ast.AnnAssign):
+        return node.value is None
     if not isinstance(node, ast.Expr):
         return False
     value = node.value

@@ -4,9 +4,10 @@ The prompts ask for each input in its own fenced block: the raw standard input f
 problems; for functional problems the arguments, one JSON value per argument and line
 (LiveCodeBench's format). Models deviate, so parsing forgives: Python literals
 (``True``, ``None``, ``'text'``, tuples) become JSON, ``name = value`` lines and calls
-such as ``twoSum([1, 2], 3)`` give their arguments, ``Input 1:`` headings stand in for
-missing fences. Every input that still does not fit (wrong number of arguments, not a
-value, empty, over `MAX_INPUT_CHARS`) is dropped and counted; nothing raises.
+such as ``twoSum([1, 2], 3)`` give their arguments (see `codestar.pipeline.arguments`),
+``Input 1:`` headings stand in for missing fences. Every input that still does not
+fit (wrong number of arguments, not a value, empty, over `MAX_INPUT_CHARS`) is dropped
+and counted; nothing raises.
 
 `parse_generated_tests` reads the CodeT-style baseline's tests: ``Input:`` / ``Output:``
 block pairs for stdin problems, ``assert f(...) == value`` lines for functional ones.
@@ -19,15 +20,28 @@ running), or trust any expected output beyond the baseline that asks for it.
 from __future__ import annotations
 
 import ast
-import json
-import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from codestar.pipeline.extraction import Block, find_blocks, strip_thinking
+from codestar.pipeline.arguments import (
+    call_arguments,
+    encode_arguments,
+    read_arguments,
+    signature_parameters,
+    to_json,
+)
+from codestar.pipeline.extraction import Block, find_blocks, parse_python, strip_thinking
 from codestar.problems.model import ProblemKind, TestCase
+
+__all__ = [
+    "MAX_INPUT_CHARS",
+    "ParsedInputs",
+    "ParsedTests",
+    "parse_generated_tests",
+    "parse_inputs",
+    "signature_parameters",
+]
 
 #: An input (or expected output) longer than this is dropped.
 MAX_INPUT_CHARS = 1_000_000
@@ -50,6 +64,7 @@ _HEADING = re.compile(
 _PROSE_COMMENT = re.compile(r"[ \t]*#+[ \t]+[^\W\d_]")
 _PLACEHOLDER = re.compile(r"^(?:<[^<>\n]*>|\.\.\.|…)$")
 _ROLE_WORD = re.compile(r"\b(input|argument|output|expected|result|return)", re.IGNORECASE)
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _SEPARATOR = re.compile(r"^[ \t]*(?:-{3,}|={3,}|\*{3,})[ \t]*$")
 _CODE_NODES = (
     ast.Import,
@@ -169,33 +184,6 @@ def parse_generated_tests(
     return ParsedTests(tuple(tests), dropped=dropped, duplicates=duplicates)
 
 
-def signature_parameters(code: str, name: str) -> tuple[str, ...] | None:
-    """The parameter names of function ``name`` in ``code`` (without ``self``), or None.
-
-    Works on starter code whose body is empty, since only the header is read.
-
-    >>> signature_parameters("class Solution:\\n    def f(self, a: List[int], b=2) -> int:\\n", "f")
-    ('a', 'b')
-    """
-    match = re.search(rf"\bdef\s+{re.escape(name)}\s*\(", code)
-    if match is None:
-        return None
-    depth, end = 1, match.end()
-    while end < len(code) and depth:
-        depth += {"(": 1, ")": -1}.get(code[end], 0)
-        end += 1
-    if depth:
-        return None
-    tree = _parse(f"def _({code[match.end() : end - 1]}): pass")
-    if tree is None or not isinstance(tree.body[0], ast.FunctionDef):
-        return None
-    arguments = tree.body[0].args
-    names = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
-    if names and names[0] in ("self", "cls"):
-        names = names[1:]
-    return tuple(names)
-
-
 # -- splitting an answer into raw inputs ------------------------------------------------
 
 
@@ -218,11 +206,12 @@ def _chunks(text: str, *, kind: ProblemKind) -> tuple[list[str], int]:
             elif _role(block.label) != "output":
                 chunks.append(block.body)
         return chunks, dropped
-    sections = [body for label, body in _sections(text) if _role(label) != "output"]
-    if kind is ProblemKind.FUNCTIONAL and len(sections) <= 1:
-        # Without any structure, each paragraph (or line) may be one call's arguments.
-        sections = [part for part in re.split(r"\n[ \t]*\n", text) if part.strip()]
-    return sections, 0
+    sections = _sections(text)
+    if kind is ProblemKind.FUNCTIONAL and not any(label for label, _ in sections):
+        # Without any heading, each paragraph may be one call's arguments.
+        paragraphs = ("\n".join(_strip_prose(p.split("\n"))) for p in _PARAGRAPH.split(text))
+        return [paragraph for paragraph in paragraphs if paragraph.strip()], 0
+    return [body for label, body in sections if _role(label) != "output"], 0
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
@@ -298,7 +287,7 @@ def _is_program(block: Block, *, kind: ProblemKind) -> bool:
     lines = [line for line in block.body.split("\n") if line.strip()]
     if lines and all(_PROSE_COMMENT.match(line) for line in lines):
         return True  # "# Sample Input 1" lines and nothing else: no data at all
-    tree = _parse(block.body)
+    tree = parse_python(block.body)
     if tree is None:
         return False
     if any(isinstance(node, _CODE_NODES) for node in tree.body):
@@ -333,14 +322,9 @@ def _normalize_input(
         if not body.strip() or _PLACEHOLDER.match(body.strip()):
             return None  # empty, or a format placeholder copied from the prompt
         return body + "\n"
-    values = _arguments(chunk.strip(), arity=arity, parameters=parameters)
-    if values is None:
-        return None
-    encoded = [_to_json(value) for value in values]
-    if any(item is None for item in encoded):
-        return None
-    text = "\n".join(item for item in encoded if item is not None)
-    return text if len(text) <= MAX_INPUT_CHARS else None
+    values = read_arguments(chunk.strip(), arity=arity, parameters=parameters)
+    text = encode_arguments(values) if values is not None else None
+    return text if text is not None and len(text) <= MAX_INPUT_CHARS else None
 
 
 def _normalize_output(chunk: str, *, kind: ProblemKind) -> str | None:
@@ -349,160 +333,8 @@ def _normalize_output(chunk: str, *, kind: ProblemKind) -> str | None:
     if kind is ProblemKind.STDIN:
         body = chunk.strip("\n")
         return body + "\n" if body.strip() else None
-    values = _arguments(chunk.strip(), arity=1, parameters=None)
-    return _to_json(values[0]) if values else None
-
-
-def _arguments(
-    chunk: str, *, arity: int | None, parameters: Sequence[str] | None
-) -> list[Any] | None:
-    """The argument values of one functional input, trying each accepted style in turn."""
-    if not chunk:
-        return None
-    strategies: list[Callable[[], list[Any] | None]] = [
-        lambda: _json_stream(chunk),
-        lambda: _per_line(chunk, parameters),
-        lambda: _python_arguments(chunk, parameters),
-    ]
-    if arity == 1:
-        strategies.append(lambda: _single_value(chunk))
-    for strategy in strategies:
-        try:
-            values = strategy()
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, OverflowError):
-            continue
-        if values and (arity is None or len(values) == arity):
-            return values
-    return None
-
-
-def _json_stream(chunk: str) -> list[Any] | None:
-    """Whitespace-separated JSON values (pretty-printed multi-line values included)."""
-    decoder = json.JSONDecoder()
-    values: list[Any] = []
-    position = 0
-    while True:
-        while position < len(chunk) and chunk[position].isspace():
-            position += 1
-        if position == len(chunk):
-            return values
-        value, position = decoder.raw_decode(chunk, position)
-        values.append(value)
-
-
-def _per_line(chunk: str, parameters: Sequence[str] | None) -> list[Any] | None:
-    """One value per line: JSON, a Python literal, or ``name = value``."""
-    named: list[tuple[str | None, Any]] = []
-    for line in chunk.split("\n"):
-        line = line.strip().rstrip(",;")
-        if not line:
-            continue
-        name, _, rest = line.partition("=")
-        if rest and name.strip().isidentifier() and not rest.startswith("="):
-            named.append((name.strip(), _literal(rest.strip())))
-        else:
-            named.append((None, _literal(line)))
-    return _order(named, parameters)
-
-
-def _python_arguments(chunk: str, parameters: Sequence[str] | None) -> list[Any] | None:
-    """A call ``f(1, b=2)``, ``a = 1, b = 2`` on one line, or assignment statements."""
-    text = chunk.strip().rstrip(";")
-    tree = _parse(text)
-    if tree is None:
-        tree = _parse(f"_({text})")  # "nums = [1, 2], target = 3"
-    if tree is None:
-        return None
-    if len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr):
-        node = tree.body[0].value
-        if isinstance(node, ast.Call):
-            named: list[tuple[str | None, Any]] = [
-                (None, ast.literal_eval(arg)) for arg in node.args
-            ]
-            named += [(kw.arg, ast.literal_eval(kw.value)) for kw in node.keywords]
-            return _order(named, parameters)
-        if isinstance(node, ast.Tuple):
-            return [ast.literal_eval(element) for element in node.elts]
-    assigned: list[tuple[str | None, Any]] = []
-    for statement in tree.body:
-        if not (
-            isinstance(statement, ast.Assign)
-            and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name)
-        ):
-            return None
-        assigned.append((statement.targets[0].id, ast.literal_eval(statement.value)))
-    return _order(assigned, parameters)
-
-
-def _single_value(chunk: str) -> list[Any] | None:
-    return [_literal(chunk)]
-
-
-def _order(named: list[tuple[str | None, Any]], parameters: Sequence[str] | None) -> list[Any]:
-    """Values in parameter order when every value is named after a known parameter."""
-    names = [name for name, _ in named]
-    if (
-        parameters
-        and all(names)
-        and set(names) == set(parameters)
-        and len(names) == len(set(names))
-    ):
-        by_name = dict(named)
-        return [by_name[name] for name in parameters]
-    if parameters and any(name and name not in parameters for name in names):
-        raise ValueError("argument named after no parameter")
-    return [value for _, value in named]
-
-
-def _literal(text: str) -> Any:
-    """A JSON value, or a Python literal (``True``, ``'a'``, ``(1, 2)``); ValueError if neither."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    tree = _parse(text, mode="eval")
-    if tree is None:
-        raise ValueError(f"not a value: {text[:40]!r}")
-    return ast.literal_eval(tree)
-
-
-def _to_json(value: Any) -> str | None:
-    """Compact-ish JSON for a parsed value; None for values JSON cannot hold."""
-    try:
-        converted = _jsonable(value)
-        return json.dumps(converted, allow_nan=False, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError, OverflowError):
-        return None
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("not a finite number")
-        return value
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, set | frozenset):
-        items = [_jsonable(item) for item in value]
-        try:
-            return sorted(items)
-        except TypeError:
-            return items
-    if isinstance(value, dict):
-        if not all(isinstance(key, str) for key in value):
-            raise TypeError("JSON object keys must be strings")
-        return {key: _jsonable(item) for key, item in value.items()}
-    raise TypeError(f"{type(value).__name__} is not a JSON value")
-
-
-def _parse(text: str, mode: str = "exec") -> Any:
-    try:
-        return ast.parse(text, mode=mode)
-    except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError):
-        return None
+    values = read_arguments(chunk.strip(), arity=1, parameters=None)
+    return to_json(values[0]) if values else None
 
 
 # -- tests -------------------------------------------------------------------------------
@@ -527,7 +359,7 @@ def _assert_statements(text: str) -> Iterator[str]:
     """The source of each assert: whole parseable blocks first, else line by line."""
     sources = [block.body for block in find_blocks(text)] or [text]
     for source in sources:
-        tree = _parse(source)
+        tree = parse_python(source)
         if tree is not None:
             for node in tree.body:
                 if isinstance(node, ast.Assert):
@@ -541,7 +373,7 @@ def _assert_statements(text: str) -> Iterator[str]:
 def _assert_pair(
     source: str, *, arity: int | None, parameters: Sequence[str] | None
 ) -> tuple[str, str] | None:
-    tree = _parse(source)
+    tree = parse_python(source)
     if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
         return None
     test = tree.body[0].test
@@ -556,19 +388,16 @@ def _assert_pair(
     if not isinstance(call, ast.Call):
         return None
     try:
-        named: list[tuple[str | None, Any]] = [(None, ast.literal_eval(a)) for a in call.args]
-        named += [(kw.arg, ast.literal_eval(kw.value)) for kw in call.keywords]
-        values = _order(named, parameters)
+        values = call_arguments(call, parameters)
         result = ast.literal_eval(expected)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     if not values or (arity is not None and len(values) != arity):
         return None
-    encoded = [_to_json(value) for value in values]
-    expected_json = _to_json(result)
-    if expected_json is None or any(item is None for item in encoded):
+    text = encode_arguments(values)
+    expected_json = to_json(result)
+    if text is None or expected_json is None:
         return None
-    text = "\n".join(item for item in encoded if item is not None)
     if len(text) > MAX_INPUT_CHARS or len(expected_json) > MAX_INPUT_CHARS:
         return None
     return text, expected_json

@@ -62,6 +62,8 @@ def parse_choice(text: str) -> Choice | None:
     for line in reversed(lines):
         answers = [m for m in _ANSWER.finditer(line) if _firm(m, line)]
         if answers:
+            if len({m["letter"].upper() for m in answers}) > 1:
+                return None  # 'End with "Answer: A" or "Answer: B"' echoed back
             return _only_letter(answers[-1], line)
     claims: list[tuple[int, str]] = []
     for pattern in _CLAIMS:

@@ -209,6 +209,11 @@ class Run:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        for task in self._tasks:
+            if not task.cancelled():
+                # Seen: a background task that failed while the method was failing for
+                # another reason is not news, and asyncio would print its traceback.
+                task.exception()
 
     # -- books ------------------------------------------------------------------------
 

@@ -273,11 +273,15 @@ class PromptSet:
             for name in names:
                 path = self._directory / name
                 if path.is_file():
-                    return PromptTemplate.parse(name, path.read_text(encoding="utf-8"))
+                    try:
+                        text = path.read_text(encoding="utf-8")
+                    except (OSError, UnicodeDecodeError) as error:
+                        raise ConfigError(f"cannot read prompt template {path}: {error}") from None
+                    return PromptTemplate.parse(name, text)
         for name in names:
-            text = _packaged_template(name)
-            if text is not None:
-                return PromptTemplate.parse(name, text)
+            packaged = _packaged_template(name)
+            if packaged is not None:
+                return PromptTemplate.parse(name, packaged)
         raise ConfigError(f"no prompt template for stage {stage!r} and {kind.value} problems")
 
     def fields(self, stage: str) -> frozenset[str]:
