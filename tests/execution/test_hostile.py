@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from codestar.execution.engine import UID_BASE, Engine
+from codestar.execution.engine import Engine
 from codestar.execution.types import Limits, Program, Verdict
 from codestar.problems.model import TestCase
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def sandbox_processes() -> list[int]:
-    """Host pids whose real uid is one the engine gives to programs."""
+def sandbox_processes(uids: range) -> list[int]:
+    """Host pids whose real uid is one of ``uids``."""
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -37,7 +37,7 @@ def sandbox_processes() -> list[int]:
         except OSError:
             continue
         for line in status.splitlines():
-            if line.startswith("Uid:") and int(line.split()[1]) >= UID_BASE:
+            if line.startswith("Uid:") and int(line.split()[1]) in uids:
                 found.append(int(name))
     return found
 
@@ -48,9 +48,9 @@ def strict(engine: Engine) -> Iterator[Engine]:
     yield engine
     if "uid-separation" in engine.isolation.active:
         deadline = time.monotonic() + 2
-        while sandbox_processes() and time.monotonic() < deadline:
+        while sandbox_processes(engine.program_uids) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert sandbox_processes() == [], "a sandboxed process survived its job"
+        assert sandbox_processes(engine.program_uids) == [], "a sandboxed process survived"
     assert engine.run(Program("print(input())"), [TestCase("ok\n", "ok")]).passed
 
 
@@ -371,7 +371,7 @@ def test_engine_stays_healthy_after_thousands_of_runs(engine: Engine) -> None:
     assert len(os.listdir(me / "fd")) <= fds_before + 2
     zombies = [
         line
-        for line in os.popen("ps -eo stat=,ppid=").read().splitlines()
-        if line.strip().startswith("Z")
+        for line in os.popen("ps -eo stat=,uid=").read().splitlines()
+        if line.split()[0].startswith("Z") and int(line.split()[1]) in engine.program_uids
     ]
     assert zombies == []

@@ -231,8 +231,8 @@ async def _run(
 @click.option(
     "--model",
     default=None,
-    help="Model spec: 'local' (the embedded model, default), 'local:1.5b', or a "
-    "server's model name, e.g. --model gpt-4o-mini.",
+    help="Model spec: 'local' (the embedded model; the default unless --config names "
+    "one), 'local:1.5b', or a server's model name, e.g. --model gpt-4o-mini.",
 )
 @click.option(
     "--judge-model",

@@ -345,6 +345,11 @@ class Engine:
         self.close()
 
     @property
+    def program_uids(self) -> range:
+        """The uids this engine's programs run as (when uid separation is active)."""
+        return range(self._uid_base, self._uid_base + self.workers)
+
+    @property
     def isolation(self) -> IsolationReport:
         """Which isolation layers are active (starts the workers if needed)."""
         self._start()

@@ -104,15 +104,21 @@ class JobRunner:
         if not self.inputs:
             return []
         self.scratch = tempfile.mkdtemp(prefix="codestar-", dir=self.sandbox.scratch_root)
-        try:
-            self._write_files()
-            index = 0
-            while index < len(self.inputs):
-                index = self._run_child(index)
-        finally:
-            self.sandbox.sweep()
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        self._write_files()
+        index = 0
+        while index < len(self.inputs):
+            index = self._run_child(index)
         return [o or _outcome(Verdict.NOT_RUN) for o in self.outcomes]
+
+    def cleanup(self) -> None:
+        """Kill whatever the job left behind and remove its scratch directory.
+
+        Called after the answer is sent, so the engine does not wait for it; the worker
+        still finishes it before it reads the next job.
+        """
+        self.sandbox.sweep()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _write_files(self) -> None:
         with open(os.path.join(self.scratch, harness.PROGRAM_FILE), "w", encoding="utf-8") as f:
@@ -229,16 +235,25 @@ class JobRunner:
         self.outcomes[index] = outcome
 
     def _finish(self, pid: int) -> None:
-        """Let the child exit on its own (briefly), then kill what is left."""
-        deadline = time.monotonic() + EXIT_GRACE_S
-        while time.monotonic() < deadline:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            time.sleep(0.0005)
+        """Let the child exit on its own (briefly), else kill it; `cleanup` sweeps the rest."""
+        try:
+            handle = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # no pidfd: poll
+            deadline = time.monotonic() + EXIT_GRACE_S
+            while time.monotonic() < deadline:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    return
+                time.sleep(0.0005)
+            self._kill(pid)
+            return
+        try:
+            exited, _, _ = select.select([handle], [], [], EXIT_GRACE_S)
+        finally:
+            os.close(handle)
+        if exited:
+            self._reap(pid)
         else:
             self._kill(pid)
-        self.sandbox.sweep(pid)
 
     def _kill(self, pid: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -368,11 +383,14 @@ def serve(sandbox: Sandbox, stream_in: Any, stream_out: Any) -> None:
         if frame is None or frame[0].get("shutdown"):
             return
         job, blobs = frame
+        runner = JobRunner(sandbox, prelude, job, blobs)
         try:
-            outcomes = JobRunner(sandbox, prelude, job, blobs).run()
+            outcomes = runner.run()
             write_frame(stream_out, {"id": job.get("id"), "outcomes": outcomes})
         except Exception as error:  # the worker itself failed: tell the engine
             write_frame(stream_out, {"id": job.get("id"), "error": repr(error)})
+        finally:
+            runner.cleanup()
 
 
 def main(argv: list[str] | None = None) -> None:
