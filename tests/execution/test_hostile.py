@@ -364,6 +364,7 @@ def test_active_layers_on_linux_as_root(engine: Engine) -> None:
 
 def test_engine_stays_healthy_after_thousands_of_runs(engine: Engine) -> None:
     me = Path(f"/proc/{os.getpid()}")
+    engine.run_many([(Program("print(1)"), [TestCase("")])] * engine.workers)  # all started
     fds_before = len(os.listdir(me / "fd"))
     programs = [Program(f"print({i} + int(input()))") for i in range(2000)]
     results = engine.run_many([(p, [TestCase("1\n", str(i + 1))]) for i, p in enumerate(programs)])
