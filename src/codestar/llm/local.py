@@ -244,7 +244,9 @@ class LocalBackend:
         max_retries: int = 2,
     ) -> None:
         self.local = parse_local_spec(spec)
-        self._options = _ServerKey(self.local.identity, threads, context, parallel)
+        # A user's file is keyed by its full path: two files may share a name.
+        source = str(self.local.path.resolve()) if self.local.path else self.local.identity
+        self._options = _ServerKey(source, threads, context, parallel)
         self.parallel = parallel
         self.arbiter = (arbiter or shared_arbiter()) if share_cpu else None
         self.timeout_s = timeout_s
@@ -321,7 +323,7 @@ class LocalBackend:
 
 @dataclass(frozen=True, slots=True)
 class _ServerKey:
-    identity: str
+    source: str
     threads: int | None
     context: int
     parallel: int

@@ -6,33 +6,51 @@
     parse_statement(text)        a Markdown / plain-text statement
     select_problems(problems)    a contest-date window, difficulty, platform
     find_entry_point(code)       the function a functional problem calls
+
+Names are re-exported lazily, so that the execution workers, which need only the model,
+do not import the loaders.
 """
 
-from codestar.problems.codecontests import load_codecontests
-from codestar.problems.entrypoint import EntryPoint, find_entry_point
-from codestar.problems.livecodebench import (
-    decode_private_test_cases,
-    load_livecodebench,
-    select_problems,
-)
-from codestar.problems.loading import detect_format, load_problems
-from codestar.problems.model import Problem, ProblemKind, TestCase, TestSelection
-from codestar.problems.records import LoadResult
-from codestar.problems.statement import parse_statement
+from __future__ import annotations
 
-__all__ = [
-    "EntryPoint",
-    "LoadResult",
-    "Problem",
-    "ProblemKind",
-    "TestCase",
-    "TestSelection",
-    "decode_private_test_cases",
-    "detect_format",
-    "find_entry_point",
-    "load_codecontests",
-    "load_livecodebench",
-    "load_problems",
-    "parse_statement",
-    "select_problems",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codestar.problems.codecontests import load_codecontests
+    from codestar.problems.entrypoint import EntryPoint, find_entry_point
+    from codestar.problems.livecodebench import (
+        decode_private_test_cases,
+        load_livecodebench,
+        select_problems,
+    )
+    from codestar.problems.loading import detect_format, load_problems
+    from codestar.problems.model import Problem, ProblemKind, TestCase, TestSelection
+    from codestar.problems.records import LoadResult
+    from codestar.problems.statement import parse_statement
+
+_HOMES = {
+    "EntryPoint": "entrypoint",
+    "LoadResult": "records",
+    "Problem": "model",
+    "ProblemKind": "model",
+    "TestCase": "model",
+    "TestSelection": "model",
+    "decode_private_test_cases": "livecodebench",
+    "detect_format": "loading",
+    "find_entry_point": "entrypoint",
+    "load_codecontests": "codecontests",
+    "load_livecodebench": "livecodebench",
+    "load_problems": "loading",
+    "parse_statement": "statement",
+    "select_problems": "livecodebench",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'codestar.problems' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"codestar.problems.{home}"), name)
