@@ -232,6 +232,12 @@ def test_functional_plain_function_and_missing_entry(engine: Engine) -> None:
     assert "entry point 'add'" in (result.outcomes[0].error or "")
 
 
+def test_functional_method_written_as_a_top_level_function(engine: Engine) -> None:
+    source = "def add(self, a, b):\n    return a + b\n"
+    result = engine.run(Program(source, ProblemKind.FUNCTIONAL, "add"), [TestCase("1\n2", "3")])
+    assert result.passed
+
+
 def test_functional_prints_do_not_count_and_exceptions_are_verdicts(engine: Engine) -> None:
     source = "def f(x):\n    print('noise')\n    return 10 // x\n"
     program = Program(source, ProblemKind.FUNCTIONAL, "f")

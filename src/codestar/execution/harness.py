@@ -20,6 +20,8 @@ from __future__ import annotations
 import builtins
 import contextlib
 import errno
+import functools
+import inspect
 import json
 import os
 import resource
@@ -132,6 +134,14 @@ def _set_cpu_budget(seconds: float) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+def _takes_self(function: Callable[..., Any]) -> bool:
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return False
+    return bool(parameters) and parameters[0] == "self"
+
+
 def _resolve_entry(
     namespace: dict[str, Any], entry: str, prelude: dict[str, Any]
 ) -> Callable[[], Callable[..., Any]]:
@@ -146,6 +156,10 @@ def _resolve_entry(
         return lambda: getattr(solution(), entry)
     function = namespace.get(entry)
     if callable(function) and not isinstance(function, type):
+        if _takes_self(function):
+            # A model wrote the `Solution` method as a top-level function: call it as
+            # the method it was meant to be.
+            return lambda: functools.partial(function, None)
         return lambda: function
     for value in list(namespace.values()):
         if (
