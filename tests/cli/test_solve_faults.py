@@ -148,6 +148,9 @@ def test_a_call_budget_stops_cleanly_and_a_rerun_continues(tmp_path: Path) -> No
     assert not stored & set(again), "no stored answer is asked for again"
     cached = sum(u["cached_calls"] for u in resumed["usage"].values())
     assert cached == 3
+    # The run's books cover both processes: every server call once, the store's answers apart.
+    assert resumed["run_usage"]["spent"]["calls"] == server.count
+    assert resumed["run_usage"]["cached"]["calls"] == 3
 
 
 def test_prices_give_costs_and_a_money_budget_from_the_config_stops(tmp_path: Path) -> None:

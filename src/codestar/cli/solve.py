@@ -31,6 +31,7 @@ from rich.text import Text
 from codestar.cli.common import emit_json, load_one_problem, stderr
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
+from codestar.llm.accounting import LedgerReport
 from codestar.llm.config import LLMConfig, load_config
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import METHODS
@@ -159,7 +160,8 @@ async def _run(
     run_dir: Path | None,
     progress: _ProgressView,
     live: Live | None,
-) -> SolveResult:
+) -> tuple[SolveResult, LedgerReport]:
+    """The result, and the run's books (earlier processes on the same run dir included)."""
     # Imported here: building a backend may pull in the embedded model's bindings.
     from codestar.execution.engine import Engine
     from codestar.llm.session import open_session
@@ -188,7 +190,7 @@ async def _run(
         # With a run store, executions are kept there too: a resumed run sees the same
         # verdicts (timeouts included) as the interrupted one.
         with Engine(limits=config.limits, gate=gate, cache=session.store) as engine:
-            return await solve_problem(
+            result = await solve_problem(
                 problem,
                 method,
                 models=models,
@@ -197,6 +199,7 @@ async def _run(
                 progress=on_event,
                 prices=llm.prices,
             )
+        return result, session.ledger.report()
     finally:
         await session.aclose()
 
@@ -394,7 +397,7 @@ def solve(
     progress = _ProgressView(samples)
     live = Live(progress.render(), console=stderr, transient=True) if stderr.is_terminal else None
     with live if live is not None else contextlib.nullcontext():
-        result = asyncio.run(
+        result, books = asyncio.run(
             _run(
                 problem,
                 method=method,
@@ -408,10 +411,17 @@ def solve(
         )
     for line in _summary(result):
         stderr.print(line, markup=False)
+    if run_dir is not None:
+        spent = books.total
+        stderr.print(
+            f"run {run_dir} so far: {spent.usage.total_tokens} tokens in {spent.usage.calls} "
+            f"calls to the model{f', cost {spent.cost:.4f}' if llm.prices.prices else ''}",
+            markup=False,
+        )
     if out is not None and result.program is not None:
         out.write_text(result.program + "\n", encoding="utf-8")
     if as_json:
-        emit_json(result.to_dict())
+        emit_json({**result.to_dict(), "run_usage": books.to_dict()})
     elif result.program is not None:
         sys.stdout.write(result.program.rstrip("\n") + "\n")
     if result.stopped is not None:

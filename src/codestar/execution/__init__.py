@@ -37,7 +37,16 @@ _HOMES = {
     "Verdict": "types",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "Engine",
+    "GradingRule",
+    "IsolationReport",
+    "Limits",
+    "Program",
+    "ProgramResult",
+    "TestOutcome",
+    "Verdict",
+]
 
 
 def __getattr__(name: str) -> Any:

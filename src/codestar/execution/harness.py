@@ -9,10 +9,13 @@ cleanly); the child compiles the program once and runs its tests one after anoth
 * functional programs are executed once; each test calls the entry point (a fresh
   ``Solution()`` per test) with the JSON arguments and writes the JSON return value.
 
-After each test the child writes one JSON line on the status pipe. It exits after the
-last test, and right after any test that raised, so that the next test starts from a
-clean process. It never grades: the worker does, with the expected outputs the child
-never sees.
+Nothing touches the file system: fd 0 is a memfd holding the input, and fd 1 (stdin
+programs) or the return value (functional ones) is a memfd the child hands to the worker
+over the status socket *before* the test starts, so the worker can read the output even
+if the program dies mid-test (``print(x); os._exit(0)``). After each test the child sends
+one status message. It exits after the last test, and right after any test that raised,
+so that the next test starts from a clean process. It never grades: the worker does,
+with the expected outputs the child never sees.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from __future__ import annotations
 import builtins
 import contextlib
 import errno
+import fcntl
 import functools
 import inspect
 import json
 import os
 import resource
+import socket
 import sys
 import threading
 import time
@@ -38,27 +43,40 @@ FUNCTIONAL_MODULE = "solution"
 FUNCTIONAL_RECURSION_LIMIT = 50_000
 
 
-def input_path(index: int) -> str:
-    return f"in_{index}"
-
-
-def output_path(index: int) -> str:
-    return f"out_{index}"
-
-
-def return_path(index: int) -> str:
-    return f"ret_{index}"
-
-
-ERR_PATH = "err"
 _MISSING = object()
 
 
-def _report(status_fd: int, message: dict[str, Any]) -> None:
-    data = (json.dumps(message) + "\n").encode()
-    while data:
-        written = os.write(status_fd, data)
-        data = data[written:]
+class _Channel:
+    """The child's end of the status socket (a SOCK_SEQPACKET pair: one message each)."""
+
+    def __init__(self, fd: int) -> None:
+        self.socket = socket.socket(fileno=fd)
+
+    def start(self, index: int, output_fd: int) -> None:
+        """Hand the worker the memfd that will hold test ``index``'s output."""
+        socket.send_fds(self.socket, [json.dumps({"i": index, "start": 1}).encode()], [output_fd])
+
+    def report(self, message: dict[str, Any]) -> None:
+        self.socket.sendall(json.dumps(message).encode())
+
+
+def _above_stdio(fd: int) -> int:
+    """``fd`` moved to 3 or above (the program may have closed 0, 1 or 2)."""
+    if fd > 2:
+        return fd
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 3)
+    os.close(fd)
+    return moved
+
+
+def new_memfd(name: str, data: bytes = b"") -> int:
+    """A memory file holding ``data``, positioned at its start, on a descriptor above 2."""
+    fd = _above_stdio(os.memfd_create(name, 0))
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _error_line(error: BaseException) -> str:
@@ -96,11 +114,17 @@ def _place(fd: int, target: int) -> None:
         os.close(fd)
 
 
-def _open_stdio(index: int) -> None:
-    """Point fds 0, 1 and 2 at this test's files and make fresh text streams on them."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    _place(os.open(input_path(index), os.O_RDONLY), 0)
-    _place(os.open(output_path(index), flags, 0o644), 1)
+def _open_stdio(data: bytes, output_fd: int | None) -> None:
+    """Fresh fds 0 and 1 for a test, and fresh text streams on 0, 1 and 2.
+
+    fd 0 holds ``data``; fd 1 is ``output_fd`` (a memfd the worker also holds) or, when
+    None, /dev/null.
+    """
+    _place(new_memfd("stdin", data), 0)
+    if output_fd is None:
+        _place(_above_stdio(os.open(os.devnull, os.O_WRONLY)), 1)
+    else:
+        os.dup2(output_fd, 1)
     sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
@@ -180,21 +204,23 @@ def run_tests(
     source: str,
     kind: str,
     entry: str | None,
+    inputs: Sequence[bytes],
     indices: Sequence[int],
     status_fd: int,
     prelude: dict[str, Any],
     cpu_seconds: float,
 ) -> NoReturn:
-    """Run the program on the tests ``indices`` (files in the cwd); never returns."""
+    """Run the program on ``inputs[i]`` for each i in ``indices``; never returns."""
+    channel = _Channel(status_fd)
     try:
         code = compile(source, os.path.abspath(PROGRAM_FILE), "exec")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
-        _report(status_fd, {"i": indices[0], "s": "load", "e": _error_line(error), "t": 0.0})
+        channel.report({"i": indices[0], "s": "load", "e": _error_line(error), "t": 0.0})
         os._exit(0)
     if kind == "functional":
-        _run_functional(code, entry or "", indices, status_fd, prelude, cpu_seconds)
+        _run_functional(code, entry or "", inputs, indices, channel, prelude, cpu_seconds)
     else:
-        _run_stdin(code, indices, status_fd, prelude, cpu_seconds)
+        _run_stdin(code, inputs, indices, channel, prelude, cpu_seconds)
     _finish_stdio()
     os._exit(0)
 
@@ -209,13 +235,17 @@ def _fresh_namespace(prelude: dict[str, Any], name: str) -> dict[str, Any]:
 
 def _run_stdin(
     code: Any,
+    inputs: Sequence[bytes],
     indices: Sequence[int],
-    status_fd: int,
+    channel: _Channel,
     prelude: dict[str, Any],
     cpu_seconds: float,
 ) -> None:
     for index in indices:
-        _open_stdio(index)
+        output_fd = new_memfd("stdout")
+        channel.start(index, output_fd)
+        _open_stdio(inputs[index], output_fd)
+        os.close(output_fd)
         _set_cpu_budget(cpu_seconds)
         namespace = _fresh_namespace(prelude, "__main__")
         before = set(threading.enumerate())
@@ -233,7 +263,7 @@ def _run_stdin(
                 if status == "ok":
                     status, message = _classify(flush_error)
         elapsed = time.perf_counter() - start
-        _report(status_fd, {"i": index, "s": status, "e": message, "t": elapsed})
+        channel.report({"i": index, "s": status, "e": message, "t": elapsed})
         if status != "ok":
             os._exit(0)
 
@@ -241,13 +271,14 @@ def _run_stdin(
 def _run_functional(
     code: Any,
     entry: str,
+    inputs: Sequence[bytes],
     indices: Sequence[int],
-    status_fd: int,
+    channel: _Channel,
     prelude: dict[str, Any],
     cpu_seconds: float,
 ) -> None:
     sys.setrecursionlimit(FUNCTIONAL_RECURSION_LIMIT)
-    _open_stdio(indices[0])
+    _open_stdio(b"", None)
     namespace = _fresh_namespace(prelude, FUNCTIONAL_MODULE)
     try:
         exec(code, namespace)
@@ -256,16 +287,17 @@ def _run_functional(
         status, message = _classify(error)
         if status == "ok":  # a SystemExit(0) while loading is still no entry point
             message = "SystemExit while loading the program"
-        _report(status_fd, {"i": indices[0], "s": "load", "e": message, "t": 0.0})
+        channel.report({"i": indices[0], "s": "load", "e": message, "t": 0.0})
         os._exit(0)
     for index in indices:
-        _open_stdio(index)
+        return_fd = new_memfd("return")
+        channel.start(index, return_fd)
+        _open_stdio(inputs[index], None)
         _set_cpu_budget(cpu_seconds)
         status, message = "ok", ""
         start = time.perf_counter()
         try:
-            with open(input_path(index), encoding="utf-8") as handle:
-                lines = handle.read().split("\n")
+            lines = inputs[index].decode("utf-8", "surrogatepass").split("\n")
             arguments = [json.loads(line) for line in lines if line.strip()]
             result = factory()(*arguments)
             elapsed = time.perf_counter() - start
@@ -273,7 +305,7 @@ def _run_functional(
                 text = json.dumps(result, default=_jsonable, sort_keys=True)
             except TypeError:
                 text = json.dumps(result, default=_jsonable)
-            with open(return_path(index), "w", encoding="utf-8") as handle:
+            with open(return_fd, "w", encoding="utf-8", closefd=False) as handle:
                 handle.write(text)
             _finish_stdio()
         except BaseException as error:
@@ -281,6 +313,7 @@ def _run_functional(
             status, message = _classify(error)
             if status == "ok":
                 status, message = "error", "SystemExit raised instead of returning"
-        _report(status_fd, {"i": index, "s": status, "e": message, "t": elapsed})
+        os.close(return_fd)
+        channel.report({"i": index, "s": status, "e": message, "t": elapsed})
         if status != "ok":
             os._exit(0)

@@ -24,6 +24,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -97,6 +98,8 @@ class JobRunner:
         self.rule = GradingRule(float_tolerance=tolerance)
         self.outcomes: list[dict[str, Any] | None] = [None] * len(self.inputs)
         self.scratch = ""
+        #: test index -> the memfd its output goes to (sent by the child at test start)
+        self.outputs: dict[int, int] = {}
 
     # -- setup and teardown
 
@@ -123,9 +126,6 @@ class JobRunner:
     def _write_files(self) -> None:
         with open(os.path.join(self.scratch, harness.PROGRAM_FILE), "w", encoding="utf-8") as f:
             f.write(self.source)
-        for index, data in enumerate(self.inputs):
-            with open(os.path.join(self.scratch, harness.input_path(index)), "wb") as handle:
-                handle.write(data)
         if self.sandbox.child_uid is not None:
             os.chown(self.scratch, self.sandbox.child_uid, self.sandbox.child_uid)
         os.chmod(self.scratch, 0o755)
@@ -138,18 +138,16 @@ class JobRunner:
             file_bytes=self.limits.output_bytes + 1,
         )
 
-    def _spawn(self, start: int) -> tuple[int, int]:
+    def _spawn(self, start: int) -> tuple[int, socket.socket]:
         indices = list(range(start, len(self.inputs)))
-        read_fd, write_fd = os.pipe()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # the child: confine, then run untrusted code; never returns
             try:
-                os.close(read_fd)
                 os.setsid()
                 os.chdir(self.scratch)
-                err = os.open(harness.ERR_PATH, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-                os.dup2(err, 2)
-                status_fd = os.dup2(write_fd, 3)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+                status_fd = os.dup2(theirs.fileno(), 3)
                 os.closerange(4, 1 << 16)
                 isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
                 for name in ("SIGINT", "SIGTERM", "SIGPIPE", "SIGCHLD"):
@@ -164,6 +162,7 @@ class JobRunner:
                     source=self.source,
                     kind=self.kind,
                     entry=self.entry,
+                    inputs=self.inputs,
                     indices=indices,
                     status_fd=status_fd,
                     prelude=self.prelude,
@@ -171,58 +170,84 @@ class JobRunner:
                 )
             finally:
                 os._exit(70)
-        os.close(write_fd)
-        return pid, read_fd
+        theirs.close()
+        return pid, ours
 
     # -- supervision
 
     def _run_child(self, start: int) -> int:
         """Run tests from ``start`` in one child; return the index to continue from."""
-        pid, status_fd = self._spawn(start)
+        pid, channel = self._spawn(start)
         index = start
-        buffer = b""
         test_start = time.monotonic()
         try:
             while index < len(self.inputs):
                 remaining = test_start + self.limits.timeout_s - time.monotonic()
-                ready, _, _ = select.select([status_fd], [], [], max(0.0, remaining))
+                ready, _, _ = select.select([channel], [], [], max(0.0, remaining))
                 if not ready:
                     self._kill(pid)
                     self._set(index, self._limit_outcome(index, Verdict.TIMEOUT))
                     return self._after_failure(index)
-                data = os.read(status_fd, 1 << 16)
-                if not data:
+                message, fds = self._receive(channel)
+                if message is None:  # the child died
                     death = self._reap(pid)
                     self._set(
                         index, self._death_outcome(index, death, time.monotonic() - test_start)
                     )
                     self.sandbox.sweep(pid)
                     return self._after_failure(index)
-                buffer += data
-                while b"\n" in buffer and index < len(self.inputs):
-                    line, buffer = buffer.split(b"\n", 1)
-                    outcome, status = self._status_outcome(index, line)
-                    self._set(index, outcome)
-                    test_start = time.monotonic()
-                    if status == "load":  # nothing can run: the same error for every test
-                        for rest in range(index + 1, len(self.inputs)):
-                            self._set(rest, dict(outcome, t=0.0))
-                        self._finish(pid)
-                        return len(self.inputs)
-                    verdict = outcome["v"]
-                    if verdict == Verdict.WRONG_ANSWER and not self.stop_on_failure:
-                        index += 1  # the child ran cleanly and goes on to the next test
-                        continue
-                    if verdict not in (Verdict.PASSED, Verdict.COMPLETED):
-                        # the child exits by itself after an error; after a wrong answer
-                        # or an output limit it would go on: stop it now, either way
-                        self._kill(pid)
-                        return self._after_failure(index)
-                    index += 1
+                if message.get("start") == 1 and message.get("i") == index and fds:
+                    self._close_output(index)
+                    self.outputs[index] = fds.pop(0)
+                    for extra in fds:
+                        os.close(extra)
+                    continue
+                for extra in fds:
+                    os.close(extra)
+                outcome, status = self._status_outcome(index, message)
+                self._set(index, outcome)
+                test_start = time.monotonic()
+                if status == "load":  # nothing can run: the same error for every test
+                    for rest in range(index + 1, len(self.inputs)):
+                        self._set(rest, dict(outcome, t=0.0))
+                    self._finish(pid)
+                    return len(self.inputs)
+                verdict = outcome["v"]
+                if verdict == Verdict.WRONG_ANSWER and not self.stop_on_failure:
+                    index += 1  # the child ran cleanly and goes on to the next test
+                    continue
+                if verdict not in (Verdict.PASSED, Verdict.COMPLETED):
+                    # the child exits by itself after an error; after a wrong answer
+                    # or an output limit it would go on: stop it now, either way
+                    self._kill(pid)
+                    return self._after_failure(index)
+                index += 1
             self._finish(pid)
             return len(self.inputs)
         finally:
-            os.close(status_fd)
+            channel.close()
+            for index in list(self.outputs):
+                self._close_output(index)
+
+    @staticmethod
+    def _receive(channel: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
+        """One message from the child (None at its end) and the fds it carried."""
+        try:
+            data, fds, _, _ = socket.recv_fds(channel, 1 << 16, 4)
+        except OSError:
+            return None, []
+        if not data:
+            return None, fds
+        try:
+            message = json.loads(data)
+        except ValueError:
+            message = {"garbled": True}
+        return (message if isinstance(message, dict) else {"garbled": True}), fds
+
+    def _close_output(self, index: int) -> None:
+        fd = self.outputs.pop(index, None)
+        if fd is not None:
+            os.close(fd)
 
     def _after_failure(self, index: int) -> int:
         outcome = self.outcomes[index]
@@ -274,24 +299,27 @@ class JobRunner:
 
     # -- outcomes
 
-    def _read(self, path: str) -> tuple[bytes, bool]:
-        """The file's content (up to the output limit) and whether it went over."""
-        try:
-            with open(os.path.join(self.scratch, path), "rb") as handle:
-                data = handle.read(self.limits.output_bytes + 1)
-        except OSError:
-            return b"", False
-        with contextlib.suppress(OSError):
-            os.unlink(os.path.join(self.scratch, path))
-        return data, len(data) > self.limits.output_bytes
-
     def _output(self, index: int) -> tuple[bytes, bool]:
         """What test ``index`` printed (or, functional, returned), and if it was too much."""
-        out, over = self._read(harness.output_path(index))
-        if self.kind == "functional":
-            ret, ret_over = self._read(harness.return_path(index))
-            return ret, over or ret_over
-        return out, over
+        fd = self.outputs.get(index)
+        if fd is None:
+            return b"", False
+        try:
+            size = os.fstat(fd).st_size
+            if size > self.limits.output_bytes:
+                return b"", True
+            chunks, offset = [], 0
+            while offset < size:
+                chunk = os.pread(fd, size - offset, offset)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                offset += len(chunk)
+        except OSError:
+            return b"", False
+        finally:
+            self._close_output(index)
+        return b"".join(chunks), False
 
     def _graded(self, index: int, data: bytes, elapsed: float) -> dict[str, Any]:
         expected = self.expected[index]
@@ -311,10 +339,9 @@ class JobRunner:
         outcome["d"] = _digest(self.kind, data)
         return outcome
 
-    def _status_outcome(self, index: int, line: bytes) -> tuple[dict[str, Any], str]:
+    def _status_outcome(self, index: int, message: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """The outcome of a test the child reported on, and the child's status word."""
         try:
-            message = json.loads(line)
             status, error, elapsed = str(message["s"]), str(message["e"]), float(message["t"])
         except (ValueError, KeyError, TypeError):
             garbled = _outcome(Verdict.RUNTIME_ERROR, 0.0, "garbled status from the program")

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codestar.errors import BackendError, BudgetExceededError, ConfigError
 from codestar.llm.backend import Backend
@@ -87,6 +87,15 @@ class Tally:
     def __add__(self, other: Tally) -> Tally:
         return Tally(self.usage + other.usage, self.cost + other.cost)
 
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "prompt_tokens": self.usage.prompt_tokens,
+            "completion_tokens": self.usage.completion_tokens,
+            "total_tokens": self.usage.total_tokens,
+            "calls": self.usage.calls,
+            "cost": self.cost,
+        }
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerReport:
@@ -101,6 +110,19 @@ class LedgerReport:
     unpriced_models: frozenset[str]
     stopped: str | None
     cached_by_stage: Mapping[str, Tally] = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form: spent tallies (total, per stage, problem, model), the
+        answers served from the store, unpriced models and why the run stopped."""
+        return {
+            "spent": self.total.to_dict(),
+            "by_stage": {name: t.to_dict() for name, t in self.by_stage.items()},
+            "by_problem": {name: t.to_dict() for name, t in self.by_problem.items()},
+            "by_model": {name: t.to_dict() for name, t in self.by_model.items()},
+            "cached": self.cached.to_dict(),
+            "unpriced_models": sorted(self.unpriced_models),
+            "stopped": self.stopped,
+        }
 
 
 class Ledger:

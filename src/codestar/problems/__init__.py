@@ -46,7 +46,22 @@ _HOMES = {
     "select_problems": "livecodebench",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "EntryPoint",
+    "LoadResult",
+    "Problem",
+    "ProblemKind",
+    "TestCase",
+    "TestSelection",
+    "decode_private_test_cases",
+    "detect_format",
+    "find_entry_point",
+    "load_codecontests",
+    "load_livecodebench",
+    "load_problems",
+    "parse_statement",
+    "select_problems",
+]
 
 
 def __getattr__(name: str) -> Any:
