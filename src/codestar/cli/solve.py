@@ -125,6 +125,9 @@ def _summary(result: SolveResult) -> list[str]:
     lines = [
         f"method {result.method}: {len(candidates)} candidates, {passing} pass the public tests",
     ]
+    if result.stopped is not None:
+        drawn = sum(bool(c.rounds) for c in candidates)
+        lines.append(f"stopped early by a budget: {drawn} of {len(candidates)} samples drawn")
     if result.inputs or result.inputs_dropped or result.inputs_discarded:
         lines.append(
             f"inputs: {len(result.inputs)} kept, {len(result.inputs_discarded)} discarded "

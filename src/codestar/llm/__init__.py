@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from codestar.llm.roles import RoleBackends, RoleModels, open_role_backends
     from codestar.llm.sampling import complete_many
     from codestar.llm.scripted import ScriptedBackend
+    from codestar.llm.session import LLMSession, open_session
     from codestar.llm.spec import ModelSpec, open_backend, parse_model_spec
     from codestar.llm.store import CallRecord, RunStore
     from codestar.llm.stored import StoredBackend, request_key
@@ -53,6 +54,7 @@ _HOMES = {
     "Completion": "types",
     "CompletionRequest": "types",
     "LLMConfig": "config",
+    "LLMSession": "session",
     "Ledger": "accounting",
     "LedgerReport": "accounting",
     "Message": "types",
@@ -75,6 +77,7 @@ _HOMES = {
     "load_config": "config",
     "open_backend": "spec",
     "open_role_backends": "roles",
+    "open_session": "session",
     "parse_model_spec": "spec",
     "request_key": "stored",
 }
@@ -86,6 +89,7 @@ __all__ = [
     "Completion",
     "CompletionRequest",
     "LLMConfig",
+    "LLMSession",
     "Ledger",
     "LedgerReport",
     "Message",
@@ -108,6 +112,7 @@ __all__ = [
     "load_config",
     "open_backend",
     "open_role_backends",
+    "open_session",
     "parse_model_spec",
     "request_key",
 ]
