@@ -8,12 +8,11 @@ temperature 0 is sent alternately as a plain HTTP POST (urllib, no codestar) and
 Both produce the same tokens, so tokens/s compare directly; the target ratio is >= 0.9.
 
 Part 2 (CPU sharing): a mixed workload like an S* round: a batch of generation requests
-(4 at a time) while the execution engine keeps running CPU-bound programs on every core
-(one per worker, resubmitted until the generations end). Four runs: generation alone,
-execution alone, both at once with no policy, and both taking turns through the
-`CpuArbiter` (``Engine(gate=arbiter.execution)``). For the mixed runs, *efficiency* is
-each side's rate as a fraction of its rate alone, summed: 1.0 means nothing was lost to
-contention.
+(4 at a time) and a batch of CPU-bound programs run by the execution engine (one per
+core), started together. Four runs: generation alone, execution alone, both at once with
+no policy, and both taking turns through the `CpuArbiter` (``Engine(gate=
+arbiter.execution)``). *Efficiency* is (generation alone + execution alone) / the mixed
+run's makespan: 1.0 means mixing cost nothing over running one after the other.
 
 Short prompts and outputs keep it to a few minutes on 2 cores. It measures this machine
 as it is: other load on it shows in the figures (the load average is printed).
@@ -30,7 +29,8 @@ import statistics
 import sys
 import time
 import urllib.request
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +67,13 @@ class Overhead:
 @dataclass(frozen=True)
 class Mixed:
     mode: str
-    generation_tokens_per_s: float
-    execution_jobs_per_s: float
-    window_s: float
-    #: generation rate / its rate alone + execution rate / its rate alone: 1.0 means no
-    #: CPU time was lost to contention; below 1.0, thrashing wasted the difference.
+    generation_tokens_per_s: float  #: tokens / seconds until the last generation ended
+    execution_jobs_per_s: float  #: jobs / seconds until the last job ended
+    generation_s: float
+    execution_s: float
+    makespan_s: float  #: until both were done
+    #: (generation alone + execution alone) / makespan: 1.0 means the mixed run took as
+    #: long as running the two one after the other; below 1.0, contention wasted time.
     efficiency: float | None = None
 
 
@@ -132,16 +134,13 @@ async def mixed(
     mode: str,
     *,
     requests: int,
+    jobs: int,
     max_tokens: int,
-    executions: bool,
-    generations: bool = True,
     arbiter: CpuArbiter | None = None,
-    window_s: float = 8.0,
 ) -> Mixed:
-    """Generations (4 at a time) and busy programs (one per core) running together.
+    """``requests`` generations (4 at a time) and ``jobs`` busy programs (one per core).
 
-    The busy programs are resubmitted until the generations are done (or, without
-    generations, for ``window_s``), so both kinds compete for the whole window.
+    Both start together; the result says when each side finished.
     """
     ask = request(max_tokens)
     program = Program(BUSY_PROGRAM)
@@ -150,8 +149,7 @@ async def mixed(
     gate = arbiter.execution if arbiter is not None else None
     slots = asyncio.Semaphore(4)
     tokens = 0
-    jobs = 0
-    done = asyncio.Event()
+    queued = 0
 
     async def generate(index: int) -> None:
         nonlocal tokens
@@ -162,40 +160,35 @@ async def mixed(
             tokens += answer.usage.completion_tokens
 
     async def execute(engine: Engine) -> None:
-        nonlocal jobs
-        while not done.is_set():
+        nonlocal queued
+        while queued < jobs:
+            queued += 1
             await engine.arun(program, tests)
-            if not done.is_set():
-                jobs += 1
 
-    with Engine(workers=cores, limits=Limits(timeout_s=60), gate=gate) as engine:
+    async def timed(*work: Awaitable[None]) -> float:
+        await asyncio.gather(*work)
+        return time.perf_counter() - started
+
+    with Engine(workers=cores, limits=Limits(timeout_s=120), gate=gate) as engine:
         engine.run(program, tests)  # start the workers before the clock
         started = time.perf_counter()
-        runners = [
-            asyncio.ensure_future(execute(engine)) for _ in range(cores if executions else 0)
-        ]
-        if generations:
-            await asyncio.gather(*(generate(i) for i in range(requests)))
-        else:
-            await asyncio.sleep(window_s)
-        window = time.perf_counter() - started
-        done.set()
-        await asyncio.gather(*runners)
-    return Mixed(mode, round(tokens / window, 2), round(jobs / window, 2), round(window, 2))
+        generation_s, execution_s = await asyncio.gather(
+            timed(*(generate(i) for i in range(requests))),
+            timed(*(execute(engine) for _ in range(cores))),
+        )
+    return Mixed(
+        mode,
+        round(tokens / generation_s, 2) if requests else 0.0,
+        round(jobs / execution_s, 2) if jobs else 0.0,
+        round(generation_s, 2),
+        round(execution_s, 2),
+        round(max(generation_s, execution_s), 2),
+    )
 
 
 def efficiency(result: Mixed, generation_alone: Mixed, execution_alone: Mixed) -> Mixed:
-    share = (
-        result.generation_tokens_per_s / generation_alone.generation_tokens_per_s
-        + result.execution_jobs_per_s / execution_alone.execution_jobs_per_s
-    )
-    return Mixed(
-        result.mode,
-        result.generation_tokens_per_s,
-        result.execution_jobs_per_s,
-        result.window_s,
-        round(share, 3),
-    )
+    sequential = generation_alone.makespan_s + execution_alone.makespan_s
+    return replace(result, efficiency=round(sequential / result.makespan_s, 3))
 
 
 async def main(arguments: argparse.Namespace) -> dict[str, Any]:
@@ -217,23 +210,29 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             f"{part1.bare_tokens_per_s} tokens/s = {part1.ratio} "
             f"(median per round: {part1.median_round_ratio})"
         )
-        common = {"requests": arguments.requests, "max_tokens": arguments.max_tokens}
-        generation_alone = await mixed(free, "generation alone", executions=False, **common)
+        requests, jobs = arguments.requests, arguments.jobs
+        tokens = arguments.max_tokens
+        generation_alone = await mixed(
+            free, "generation alone", requests=requests, jobs=0, max_tokens=tokens
+        )
         execution_alone = await mixed(
-            free, "execution alone", executions=True, generations=False, **common
+            free, "execution alone", requests=0, jobs=jobs, max_tokens=tokens
         )
         results = [generation_alone, execution_alone]
         for mode, backend, gate in (
             ("both, no policy", free, None),
             ("both, taking turns", turns, arbiter),
         ):
-            both = await mixed(backend, mode, executions=True, arbiter=gate, **common)
+            both = await mixed(
+                backend, mode, requests=requests, jobs=jobs, max_tokens=tokens, arbiter=gate
+            )
             results.append(efficiency(both, generation_alone, execution_alone))
         report["mixed"] = [asdict(result) for result in results]
         for result in results:
             _say(
                 f"{result.mode:<20} {result.generation_tokens_per_s:7.2f} tokens/s "
-                f"{result.execution_jobs_per_s:5.2f} jobs/s over {result.window_s:5.1f} s"
+                f"(done at {result.generation_s:6.1f} s) {result.execution_jobs_per_s:6.2f} "
+                f"jobs/s (done at {result.execution_s:6.1f} s)"
                 + (f"  efficiency {result.efficiency}" if result.efficiency is not None else "")
             )
         report["machine"]["load_average_at_end"] = os.getloadavg()
@@ -253,6 +252,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=10, help="requests per path in part 1")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--requests", type=int, default=8, help="generations in part 2")
+    parser.add_argument("--jobs", type=int, default=64, help="busy programs in part 2")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     figures = asyncio.run(main(args))

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 
 from codestar.errors import LocalModelError
 from codestar.llm.backend import Backend
+from codestar.llm.cpu import CpuArbiter
 from codestar.llm.local import LocalBackend, LocalServer
 from codestar.llm.types import CompletionRequest, Message, SamplingParams
 from codestar.llm.weights import EMBEDDED_MODELS, installed
@@ -91,6 +93,56 @@ def test_backends_of_one_model_share_one_server(backend: LocalBackend) -> None:
 
     assert "5" in asyncio.run(join_and_leave())
     assert port_open(port)  # the first backend still holds it
+
+
+def test_requests_wait_for_their_cpu_turn(backend: LocalBackend) -> None:
+    arbiter = CpuArbiter()
+    holding, release = threading.Event(), threading.Event()
+
+    def execute() -> None:
+        with arbiter.execution():
+            holding.set()
+            release.wait(10)
+
+    async def main() -> str:
+        other = LocalBackend("local", parallel=2, arbiter=arbiter)
+        await other.start()  # joins the module's server
+        thread = threading.Thread(target=execute)
+        thread.start()
+        await asyncio.to_thread(holding.wait, 5)
+        asking = asyncio.create_task(other.complete(REQUEST))
+        await asyncio.sleep(0.5)
+        assert not asking.done() and arbiter.stats().waiting == 1
+        release.set()
+        answer = await asking
+        await asyncio.to_thread(thread.join)
+        await other.aclose()
+        return answer.text
+
+    assert "5" in asyncio.run(main())
+    assert arbiter.stats().switches == 2
+
+
+def test_a_server_that_died_is_started_again() -> None:
+    async def main() -> tuple[str, int, int]:
+        own = LocalBackend("local", context=1024, parallel=1)  # a server of its own
+        server = await own.start()
+        first = server.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        for _ in range(50):
+            if not server.running:
+                break
+            await asyncio.sleep(0.1)
+        answer = await own.complete(REQUEST)
+        second = server.pid
+        assert second is not None
+        await own.aclose()
+        assert not server.running
+        return answer.text, first, second
+
+    text, first, second = asyncio.run(main())
+    assert "5" in text and first != second
 
 
 def test_close_frees_the_port(backend: LocalBackend) -> None:

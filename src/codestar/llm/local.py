@@ -39,17 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from codestar.errors import ConfigError, LocalModelError
+from codestar.errors import BackendError, BackendUnreachableError, ConfigError, LocalModelError
 from codestar.llm.cpu import CpuArbiter, shared_arbiter
 from codestar.llm.openai_backend import OpenAIBackend
 from codestar.llm.types import Completion, CompletionRequest
-from codestar.llm.weights import (
-    DEFAULT_EMBEDDED,
-    EMBEDDED_MODELS,
-    EmbeddedModel,
-    check_gguf,
-    ensure_weights,
-)
+from codestar.llm.weights import LocalModel, parse_local_spec
 
 #: Tokens of context per request slot: room for an S* debug prompt with its history.
 DEFAULT_CONTEXT = 8192
@@ -66,43 +60,6 @@ def default_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
-
-
-@dataclass(frozen=True, slots=True)
-class LocalModel:
-    """What a ``local...`` spec names: an embedded model, or a GGUF file of the user's."""
-
-    identity: str  #: e.g. "local:0.5b" or "local:mymodel.gguf"; reported as the model
-    embedded: EmbeddedModel | None
-    path: Path | None  #: the user's file; None for embedded models until assembled
-
-    def model_file(self) -> Path:
-        """The GGUF file to serve, assembling an embedded model's chunks if needed."""
-        if self.embedded is not None:
-            return ensure_weights(self.embedded)
-        assert self.path is not None
-        return check_gguf(self.path)
-
-
-def is_local_spec(spec: str) -> bool:
-    return spec == "local" or spec.startswith("local:")
-
-
-def parse_local_spec(spec: str) -> LocalModel:
-    """``local`` -> the default embedded model; ``local:1.5b``; ``local:/path/model.gguf``."""
-    if not is_local_spec(spec):
-        raise ConfigError(f"{spec!r} is not a local model spec (local, local:NAME, local:PATH)")
-    rest = spec.partition(":")[2].strip() or DEFAULT_EMBEDDED
-    embedded = EMBEDDED_MODELS.get(rest.lower())
-    if embedded is not None:
-        return LocalModel(f"local:{embedded.name}", embedded, None)
-    if "/" in rest or os.sep in rest or rest.endswith(".gguf") or rest.startswith("~"):
-        path = Path(rest).expanduser()
-        return LocalModel(f"local:{path.name}", None, path)
-    names = ", ".join(f"local:{name}" for name in EMBEDDED_MODELS)
-    raise ConfigError(
-        f"unknown local model {rest!r}; choose one of: {names}, or local:/path/to/model.gguf"
-    )
 
 
 class LocalServer:
@@ -143,6 +100,12 @@ class LocalServer:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def current_base_url(self) -> str | None:
+        """The base URL while the server runs; None otherwise (starts nothing)."""
+        address = self._address
+        return address + "/v1" if address is not None and self.running else None
 
     @property
     def pid(self) -> int | None:
@@ -253,6 +216,7 @@ class LocalBackend:
         self.max_retries = max_retries
         self._server: LocalServer | None = None
         self._inner: OpenAIBackend | None = None
+        self._stale: list[OpenAIBackend] = []  # clients of a server that was restarted
         self._start_lock = threading.Lock()
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
@@ -276,20 +240,31 @@ class LocalBackend:
         return self._server
 
     async def complete(self, request: CompletionRequest) -> Completion:
-        await self.start()
-        assert self._inner is not None
+        server = await self.start()
         # Waiting for a slot happens outside the CPU turn, so that requests queued here
         # do not keep execution jobs waiting.
         async with self._semaphore():
-            if self.arbiter is None:
-                return await self._inner.complete(request)
-            async with self.arbiter.generation():
-                return await self._inner.complete(request)
+            try:
+                return await self._complete(request)
+            except BackendUnreachableError:
+                if server.running:
+                    raise
+            # The server process died (killed, out of memory...): start a new one, once.
+            await asyncio.to_thread(server.start)
+            return await self._complete(request)
+
+    async def _complete(self, request: CompletionRequest) -> Completion:
+        inner = self._client()
+        if self.arbiter is None:
+            return await inner.complete(request)
+        async with self.arbiter.generation():
+            return await inner.complete(request)
 
     async def aclose(self) -> None:
-        inner, self._inner = self._inner, None
-        if inner is not None:
-            await inner.aclose()
+        clients, self._stale, self._inner = [*self._stale, self._inner], [], None
+        for client in clients:
+            if client is not None:
+                await client.aclose()
         with self._start_lock:
             server, self._server = self._server, None
         if server is not None:
@@ -297,19 +272,33 @@ class LocalBackend:
 
     def _start_blocking(self) -> None:
         with self._start_lock:
-            if self._server is not None:
-                return
-            server = _acquire(self._options, self.local)
-            self._inner = OpenAIBackend(
-                self.local.identity,
-                base_url=server.base_url,
-                api_key="none",
-                max_concurrency=self.parallel,
-                timeout_s=self.timeout_s,
-                max_retries=self.max_retries,
-                supports_n=False,
+            if self._server is None:
+                self._server = _acquire(self._options, self.local)
+
+    def _client(self) -> OpenAIBackend:
+        """The client for the server's current address (a restarted server has a new one)."""
+        server = self._server
+        if server is None:
+            raise BackendError(f"{self.local.identity} is closed")
+        url = server.current_base_url
+        if url is None:
+            raise BackendUnreachableError(f"the llama.cpp server of {self.local.identity} ended")
+        if self._inner is None or self._inner.base_url != url:
+            stale, self._inner = (
+                self._inner,
+                OpenAIBackend(
+                    self.local.identity,
+                    base_url=url,
+                    api_key="none",
+                    max_concurrency=self.parallel,
+                    timeout_s=self.timeout_s,
+                    max_retries=self.max_retries,
+                    supports_n=False,
+                ),
             )
-            self._server = server
+            if stale is not None:
+                self._stale.append(stale)
+        return self._inner
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()

@@ -9,7 +9,7 @@ skip re-hashing half a gigabyte; a size or mtime change invalidates it.
 
 Chunks are found through package metadata (``importlib.metadata``); the weight packages
 are never imported. A user's own GGUF file (``local:/path/to/model.gguf``) is used in
-place after a magic-number check.
+place after a magic-number check; `parse_local_spec` tells which a ``local...`` spec names.
 
 This module does not start servers (see `codestar.llm.local`) or download anything.
 """
@@ -212,6 +212,43 @@ def check_gguf(path: Path) -> Path:
             hint="llama.cpp needs a .gguf model file",
         )
     return path.resolve()
+
+
+@dataclass(frozen=True, slots=True)
+class LocalModel:
+    """What a ``local...`` spec names: an embedded model, or a GGUF file of the user's."""
+
+    identity: str  #: e.g. "local:0.5b" or "local:mymodel.gguf"; reported as the model
+    embedded: EmbeddedModel | None
+    path: Path | None  #: the user's file; None for embedded models until assembled
+
+    def model_file(self) -> Path:
+        """The GGUF file to serve, assembling an embedded model's chunks if needed."""
+        if self.embedded is not None:
+            return ensure_weights(self.embedded)
+        assert self.path is not None
+        return check_gguf(self.path)
+
+
+def is_local_spec(spec: str) -> bool:
+    return spec == "local" or spec.startswith("local:")
+
+
+def parse_local_spec(spec: str) -> LocalModel:
+    """``local`` -> the default embedded model; ``local:1.5b``; ``local:/path/model.gguf``."""
+    if not is_local_spec(spec):
+        raise ConfigError(f"{spec!r} is not a local model spec (local, local:NAME, local:PATH)")
+    rest = spec.partition(":")[2].strip() or DEFAULT_EMBEDDED
+    embedded = EMBEDDED_MODELS.get(rest.lower())
+    if embedded is not None:
+        return LocalModel(f"local:{embedded.name}", embedded, None)
+    if "/" in rest or os.sep in rest or rest.endswith(".gguf") or rest.startswith("~"):
+        path = Path(rest).expanduser()
+        return LocalModel(f"local:{path.name}", None, path)
+    names = ", ".join(f"local:{name}" for name in EMBEDDED_MODELS)
+    raise ConfigError(
+        f"unknown local model {rest!r}; choose one of: {names}, or local:/path/to/model.gguf"
+    )
 
 
 def _find_distribution(
