@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXAMPLE ?= examples/sum-of-two.md
+EXAMPLE ?= examples/sum-of-two.json
 
 .PHONY: solve test test-all lint bench install
 

@@ -11,8 +11,9 @@ Names are re-exported lazily: a worker process imports only what it runs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from codestar.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from codestar.execution.engine import Engine
@@ -49,8 +50,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'codestar.execution' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"codestar.execution.{home}"), name)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)

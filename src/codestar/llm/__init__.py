@@ -14,8 +14,9 @@ client or the embedded model's bindings.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from codestar.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from codestar.llm.accounting import (
@@ -118,14 +119,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'codestar.llm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"codestar.llm.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)

@@ -12,8 +12,9 @@ their prompt templates. ``__all__`` is the supported API; submodules hold the re
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from codestar.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from codestar.pipeline.config import ROLES, Models, Role, SolveConfig
@@ -81,14 +82,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'codestar.pipeline' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"codestar.pipeline.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)

@@ -13,8 +13,9 @@ do not import the loaders.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from codestar.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from codestar.problems.codecontests import load_codecontests
@@ -64,8 +65,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'codestar.problems' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"codestar.problems.{home}"), name)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)
