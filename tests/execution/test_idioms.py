@@ -314,3 +314,15 @@ def test_cache_answers_repeated_jobs_without_running_them(tmp_path: object) -> N
             stored = engine.run(Program(source), tests)
         with Engine(workers=1, cache=store) as engine:
             assert engine.run(Program(source), tests) == stored
+
+
+def test_functional_large_results_and_their_output_limit(engine: Engine) -> None:
+    from codestar.execution.types import Limits
+
+    source = "def f(n):\n    return list(range(n))\n"
+    program = Program(source, ProblemKind.FUNCTIONAL, "f")
+    expected = "[" + ", ".join(map(str, range(100_000))) + "]"
+    result = engine.run(program, [TestCase("100000", expected), TestCase("3", "[0, 1, 2]")])
+    assert result.passed
+    small = engine.run(program, [TestCase("5000")], limits=Limits(output_bytes=1000))
+    assert small.outcomes[0].verdict is Verdict.OUTPUT_LIMIT

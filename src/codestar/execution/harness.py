@@ -9,12 +9,14 @@ cleanly); the child compiles the program once and runs its tests one after anoth
 * functional programs are executed once; each test calls the entry point (a fresh
   ``Solution()`` per test) with the JSON arguments and writes the JSON return value.
 
-Nothing touches the file system: fd 0 is a memfd holding the input, and fd 1 (stdin
-programs) or the return value (functional ones) is a memfd the child hands to the worker
-over the status socket *before* the test starts, so the worker can read the output even
-if the program dies mid-test (``print(x); os._exit(0)``). After each test the child sends
-one status message. It exits after the last test, and right after any test that raised,
-so that the next test starts from a clean process. It never grades: the worker does,
+Nothing touches the file system: fd 0 is a memfd holding the input; a stdin program's
+fd 1 is a memfd the child hands to the worker over the status socket *before* the test
+starts (the first with a start message, each next one with the status of the test
+before), so the worker can read the output even if the program dies mid-test
+(``print(x); os._exit(0)``). A functional result travels inside the status message (or,
+when large, in a memfd sent with it). After each test the child sends one status
+message. It exits after the last test, and right after any test that raised, so that
+the next test starts from a clean process. It never grades: the worker does,
 with the expected outputs the child never sees.
 """
 
@@ -41,6 +43,8 @@ PROGRAM_FILE = "prog.py"
 FUNCTIONAL_MODULE = "solution"
 #: LeetCode-style judges allow deep recursion; `python3 prog.py` keeps the default.
 FUNCTIONAL_RECURSION_LIMIT = 50_000
+#: Functional results up to this size travel inside the status message.
+INLINE_RESULT_CHARS = 32 * 1024
 
 
 _MISSING = object()
@@ -56,8 +60,14 @@ class _Channel:
         """Hand the worker the memfd that will hold test ``index``'s output."""
         socket.send_fds(self.socket, [json.dumps({"i": index, "start": 1}).encode()], [output_fd])
 
-    def report(self, message: dict[str, Any]) -> None:
-        self.socket.sendall(json.dumps(message).encode())
+    def report(self, message: dict[str, Any], fd: int | None = None) -> None:
+        """A test's status; ``fd`` rides along (the next test's output memfd, or a
+        functional result too large to inline)."""
+        data = json.dumps(message).encode()
+        if fd is None:
+            self.socket.sendall(data)
+        else:
+            socket.send_fds(self.socket, [data], [fd])
 
 
 def _above_stdio(fd: int) -> int:
@@ -115,10 +125,10 @@ def _place(fd: int, target: int) -> None:
 
 
 def _open_stdio(data: bytes, output_fd: int | None) -> None:
-    """Fresh fds 0 and 1 for a test, and fresh text streams on 0, 1 and 2.
+    """Fresh fds 0 and 1 for a test, and fresh text streams on them.
 
     fd 0 holds ``data``; fd 1 is ``output_fd`` (a memfd the worker also holds) or, when
-    None, /dev/null.
+    None, /dev/null. fd 2 is /dev/null throughout.
     """
     _place(new_memfd("stdin", data), 0)
     if output_fd is None:
@@ -127,7 +137,8 @@ def _open_stdio(data: bytes, output_fd: int | None) -> None:
         os.dup2(output_fd, 1)
     sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    if sys.stderr is None or sys.stderr.closed:
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
 
 
 def _finish_stdio() -> None:
@@ -241,9 +252,11 @@ def _run_stdin(
     prelude: dict[str, Any],
     cpu_seconds: float,
 ) -> None:
-    for index in indices:
-        output_fd = new_memfd("stdout")
-        channel.start(index, output_fd)
+    # Each test's output memfd reaches the worker before the test runs: the first one in
+    # a start message, the next ones with the status of the test before.
+    output_fd = new_memfd("stdout")
+    channel.start(indices[0], output_fd)
+    for position, index in enumerate(indices):
         _open_stdio(inputs[index], output_fd)
         os.close(output_fd)
         _set_cpu_budget(cpu_seconds)
@@ -263,9 +276,14 @@ def _run_stdin(
                 if status == "ok":
                     status, message = _classify(flush_error)
         elapsed = time.perf_counter() - start
-        channel.report({"i": index, "s": status, "e": message, "t": elapsed})
-        if status != "ok":
-            os._exit(0)
+        report = {"i": index, "s": status, "e": message, "t": elapsed}
+        if status != "ok" or position + 1 == len(indices):
+            channel.report(report)
+            if status != "ok":
+                os._exit(0)
+            return
+        output_fd = new_memfd("stdout")
+        channel.report(report, output_fd)
 
 
 def _run_functional(
@@ -290,11 +308,9 @@ def _run_functional(
         channel.report({"i": indices[0], "s": "load", "e": message, "t": 0.0})
         os._exit(0)
     for index in indices:
-        return_fd = new_memfd("return")
-        channel.start(index, return_fd)
-        _open_stdio(inputs[index], None)
         _set_cpu_budget(cpu_seconds)
-        status, message = "ok", ""
+        status, message, result_fd = "ok", "", None
+        report: dict[str, Any] = {"i": index}
         start = time.perf_counter()
         try:
             lines = inputs[index].decode("utf-8", "surrogatepass").split("\n")
@@ -305,15 +321,19 @@ def _run_functional(
                 text = json.dumps(result, default=_jsonable, sort_keys=True)
             except TypeError:
                 text = json.dumps(result, default=_jsonable)
-            with open(return_fd, "w", encoding="utf-8", closefd=False) as handle:
-                handle.write(text)
+            if len(text) <= INLINE_RESULT_CHARS:
+                report["r"] = text
+            else:
+                result_fd = new_memfd("return", text.encode("utf-8", "surrogatepass"))
             _finish_stdio()
         except BaseException as error:
             elapsed = time.perf_counter() - start
             status, message = _classify(error)
             if status == "ok":
                 status, message = "error", "SystemExit raised instead of returning"
-        os.close(return_fd)
-        channel.report({"i": index, "s": status, "e": message, "t": elapsed})
+        report.update(s=status, e=message, t=elapsed)
+        channel.report(report, result_fd)
+        if result_fd is not None:
+            os.close(result_fd)
         if status != "ok":
             os._exit(0)

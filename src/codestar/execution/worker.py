@@ -100,6 +100,8 @@ class JobRunner:
         self.scratch = ""
         #: test index -> the memfd its output goes to (sent by the child at test start)
         self.outputs: dict[int, int] = {}
+        #: children that reported their last test and are exiting on their own
+        self.exiting: list[int] = []
 
     # -- setup and teardown
 
@@ -119,6 +121,8 @@ class JobRunner:
         Called after the answer is sent, so the engine does not wait for it; the worker
         still finishes it before it reads the next job.
         """
+        for pid in self.exiting:
+            self._finish(pid)
         self.sandbox.sweep()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
@@ -202,15 +206,21 @@ class JobRunner:
                     for extra in fds:
                         os.close(extra)
                     continue
-                for extra in fds:
-                    os.close(extra)
+                if fds and self.kind == "functional":  # a large return value
+                    self._close_output(index)
+                    self.outputs[index] = fds.pop(0)
                 outcome, status = self._status_outcome(index, message)
                 self._set(index, outcome)
+                if fds and self.kind == "stdin":  # the memfd of the next test's output
+                    self._close_output(index + 1)
+                    self.outputs[index + 1] = fds.pop(0)
+                for extra in fds:
+                    os.close(extra)
                 test_start = time.monotonic()
                 if status == "load":  # nothing can run: the same error for every test
                     for rest in range(index + 1, len(self.inputs)):
                         self._set(rest, dict(outcome, t=0.0))
-                    self._finish(pid)
+                    self.exiting.append(pid)
                     return len(self.inputs)
                 verdict = outcome["v"]
                 if verdict == Verdict.WRONG_ANSWER and not self.stop_on_failure:
@@ -222,7 +232,7 @@ class JobRunner:
                     self._kill(pid)
                     return self._after_failure(index)
                 index += 1
-            self._finish(pid)
+            self.exiting.append(pid)  # reaped in `cleanup`, after the answer is sent
             return len(self.inputs)
         finally:
             channel.close()
@@ -299,8 +309,14 @@ class JobRunner:
 
     # -- outcomes
 
-    def _output(self, index: int) -> tuple[bytes, bool]:
-        """What test ``index`` printed (or, functional, returned), and if it was too much."""
+    def _output(self, index: int, inline: str | None = None) -> tuple[bytes, bool]:
+        """What test ``index`` printed (or, functional, returned), and if it was too much.
+
+        ``inline`` is a functional result that came inside the status message.
+        """
+        if inline is not None:
+            data = inline.encode("utf-8", "surrogatepass")
+            return (b"", True) if len(data) > self.limits.output_bytes else (data, False)
         fd = self.outputs.get(index)
         if fd is None:
             return b"", False
@@ -346,7 +362,8 @@ class JobRunner:
         except (ValueError, KeyError, TypeError):
             garbled = _outcome(Verdict.RUNTIME_ERROR, 0.0, "garbled status from the program")
             return garbled, "error"
-        data, over = self._output(index)
+        inline = message.get("r")
+        data, over = self._output(index, inline if isinstance(inline, str) else None)
         if over or status == "output":
             return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded"), status
         if status == "ok":
