@@ -359,3 +359,15 @@ def test_deeply_nested_values_are_dropped_not_raised(depth: int) -> None:
         parsed = parse_inputs(text, kind=FUNCTIONAL, arity=1)
         assert all(len(item) <= MAX_INPUT_CHARS for item in parsed.inputs)
         parse_generated_tests(text, kind=FUNCTIONAL, arity=1)
+
+
+def test_inputs_are_salvaged_from_a_cut_off_test_script() -> None:
+    answer = (
+        "```python\ndef solve(s):\n    return s\n\ntest_cases = [\n"
+        '    ("hello world", "world hello"),\n    ("a b c", "c b a"),\n    ("x y z w v u t'
+    )
+    parsed = parse_inputs(answer, kind=ProblemKind.STDIN)
+    assert parsed.inputs == ("hello world\n", "a b c\n")
+    # real inputs win over anything salvaged from a script
+    both = answer.replace("```python", "```\n1 2\n```\n```python")
+    assert parse_inputs(both, kind=ProblemKind.STDIN).inputs == ("1 2\n",)

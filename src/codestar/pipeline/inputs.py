@@ -199,12 +199,19 @@ def _chunks(text: str, *, kind: ProblemKind) -> tuple[list[str], int]:
     blocks = find_blocks(text)
     if blocks:
         chunks: list[str] = []
+        salvaged: list[str] = []
         dropped = 0
         for block in blocks:
             if not block.closed or _is_program(block, kind=kind):
                 dropped += 1
+                if kind is ProblemKind.STDIN:
+                    salvaged.extend(_tuple_inputs(block.body))
             elif _role(block.label) != "output":
                 chunks.append(block.body)
+        if not chunks and salvaged:
+            # Small models answer with a test script instead of inputs; its
+            # `(input, expected)` tuples still hold usable inputs.
+            return salvaged, dropped
         return chunks, dropped
     sections = _sections(text)
     if kind is ProblemKind.FUNCTIONAL and not any(label for label, _ in sections):
@@ -212,6 +219,26 @@ def _chunks(text: str, *, kind: ProblemKind) -> tuple[list[str], int]:
         paragraphs = ("\n".join(_strip_prose(p.split("\n"))) for p in _PARAGRAPH.split(text))
         return [paragraph for paragraph in paragraphs if paragraph.strip()], 0
     return [body for label, body in sections if _role(label) != "output"], 0
+
+
+_TUPLE_FIRST_STRING = re.compile(r"""\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*,""")
+
+
+def _tuple_inputs(code: str) -> list[str]:
+    """The first string of each ``("...", ...)`` tuple in (possibly cut-off) code.
+
+    >>> _tuple_inputs('cases = [("1 2", "3"), ("4 5", "9"), ("cut')
+    ['1 2', '4 5']
+    """
+    found = []
+    for match in _TUPLE_FIRST_STRING.finditer(code):
+        try:
+            value = ast.literal_eval(match.group(1))
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(value, str) and value.strip():
+            found.append(value)
+    return found
 
 
 def _sections(text: str) -> list[tuple[str, str]]:
