@@ -3,11 +3,11 @@
 The engine starts one worker per core as ``python -m codestar.execution.worker``. At
 start-up the worker imports everything programs commonly use, enters its namespaces
 (when it can), installs the syscall filter and says which layers are active. For each
-job it writes the program and inputs into a fresh scratch directory, forks a child that
+job it writes the program into a fresh scratch directory, forks a child that
 drops to the worker's own uid and runs the tests (see `codestar.execution.harness`),
 enforces the per-test wall-clock limit, grades each output against the expected one
-(which the child never sees), kills whatever the program left behind and removes the
-scratch directory.
+(which the child never sees; the rules are in `codestar.execution.verdicts`), kills
+whatever the program left behind and removes the scratch directory.
 
 It does not schedule: one job at a time, in the order the engine sends them.
 """
@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import math
 import os
-import re
 import select
 import shutil
 import signal
@@ -32,12 +30,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from codestar.execution import harness, isolation
-from codestar.execution.grading import outputs_match
 from codestar.execution.prelude import build_prelude
 from codestar.execution.protocol import read_frame, write_frame
 from codestar.execution.sandbox import Sandbox
 from codestar.execution.types import GradingRule, Verdict
-from codestar.problems.model import ProblemKind
+from codestar.execution.verdicts import Verdicts
+from codestar.execution.verdicts import outcome as new_outcome
 
 #: How long a child may take to exit on its own after its last test.
 EXIT_GRACE_S = 2.0
@@ -64,16 +62,6 @@ class JobLimits:
         )
 
 
-_LINE_BREAK = re.compile(rb"[ \t\r\f\v]*\n[ \t\r\f\v]*")
-
-
-def _digest(kind: str, data: bytes) -> str:
-    """A hash of the output that ignores whitespace around lines (stdin programs)."""
-    if kind == "stdin":
-        data = _LINE_BREAK.sub(b"\n", data.strip())
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 class JobRunner:
     """Runs one job message and returns its outcomes as plain dicts."""
 
@@ -94,8 +82,14 @@ class JobRunner:
         ]
         self.stop_on_failure: bool = bool(job.get("stop_on_failure"))
         self.limits = JobLimits.from_message(job["limits"])
-        tolerance = job.get("float_tolerance")
-        self.rule = GradingRule(float_tolerance=tolerance)
+        self.verdicts = Verdicts(
+            kind=self.kind,
+            expected=self.expected,
+            rule=GradingRule(float_tolerance=job.get("float_tolerance")),
+            captured_chars=self.limits.captured_chars,
+            timeout_s=self.limits.timeout_s,
+        )
+        self.cpu_limit_s = 0  # the hard CPU limit of the current child
         self.outcomes: list[dict[str, Any] | None] = [None] * len(self.inputs)
         self.scratch = ""
         #: test index -> the memfd its output goes to (sent by the child at test start)
@@ -113,7 +107,7 @@ class JobRunner:
         index = 0
         while index < len(self.inputs):
             index = self._run_child(index)
-        return [o or _outcome(Verdict.NOT_RUN) for o in self.outcomes]
+        return [o or new_outcome(Verdict.NOT_RUN) for o in self.outcomes]
 
     def cleanup(self) -> None:
         """Kill whatever the job left behind and remove its scratch directory.
@@ -144,6 +138,8 @@ class JobRunner:
 
     def _spawn(self, start: int) -> tuple[int, socket.socket]:
         indices = list(range(start, len(self.inputs)))
+        child_limits = self._child_limits(len(indices))
+        self.cpu_limit_s = child_limits.cpu_seconds
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # the child: confine, then run untrusted code; never returns
@@ -157,9 +153,7 @@ class JobRunner:
                 for name in ("SIGINT", "SIGTERM", "SIGPIPE", "SIGCHLD"):
                     signal.signal(getattr(signal, name), signal.SIG_DFL)
                 uid = self.sandbox.child_uid
-                isolation.apply_rlimits(
-                    self._child_limits(len(indices)), set_processes=uid is not None
-                )
+                isolation.apply_rlimits(child_limits, set_processes=uid is not None)
                 if uid is not None:
                     isolation.drop_privileges(uid)
                 harness.run_tests(
@@ -190,13 +184,16 @@ class JobRunner:
                 ready, _, _ = select.select([channel], [], [], max(0.0, remaining))
                 if not ready:
                     self._kill(pid)
-                    self._set(index, self._limit_outcome(index, Verdict.TIMEOUT))
+                    self._set(index, self.verdicts.timed_out(self._output(index)[1]))
                     return self._after_failure(index)
                 message, fds = self._receive(channel)
                 if message is None:  # the child died
                     death = self._reap(pid)
+                    data, over = self._output(index)
+                    elapsed = time.monotonic() - test_start
                     self._set(
-                        index, self._death_outcome(index, death, time.monotonic() - test_start)
+                        index,
+                        self.verdicts.died(index, death, data, over, elapsed, self.cpu_limit_s),
                     )
                     self.sandbox.sweep(pid)
                     return self._after_failure(index)
@@ -209,7 +206,9 @@ class JobRunner:
                 if fds and self.kind == "functional":  # a large return value
                     self._close_output(index)
                     self.outputs[index] = fds.pop(0)
-                outcome, status = self._status_outcome(index, message)
+                inline = message.get("r")
+                data, over = self._output(index, inline if isinstance(inline, str) else None)
+                outcome, status = self.verdicts.reported(index, message, data, over)
                 self._set(index, outcome)
                 if fds and self.kind == "stdin":  # the memfd of the next test's output
                     self._close_output(index + 1)
@@ -336,87 +335,6 @@ class JobRunner:
         finally:
             self._close_output(index)
         return b"".join(chunks), False
-
-    def _graded(self, index: int, data: bytes, elapsed: float) -> dict[str, Any]:
-        expected = self.expected[index]
-        if expected is None:
-            verdict = Verdict.COMPLETED
-        else:
-            text = data.decode("utf-8", "replace")
-            matched = outputs_match(ProblemKind(self.kind), text, expected, self.rule)
-            verdict = Verdict.PASSED if matched else Verdict.WRONG_ANSWER
-        return self._with_output(_outcome(verdict, elapsed), data)
-
-    def _with_output(self, outcome: dict[str, Any], data: bytes) -> dict[str, Any]:
-        cap = self.limits.captured_chars
-        text = data[: 4 * cap].decode("utf-8", "replace")
-        outcome["out"] = text[:cap]
-        outcome["tr"] = len(text) > cap or len(data) > 4 * cap
-        outcome["d"] = _digest(self.kind, data)
-        return outcome
-
-    def _status_outcome(self, index: int, message: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """The outcome of a test the child reported on, and the child's status word."""
-        try:
-            status, error, elapsed = str(message["s"]), str(message["e"]), float(message["t"])
-        except (ValueError, KeyError, TypeError):
-            garbled = _outcome(Verdict.RUNTIME_ERROR, 0.0, "garbled status from the program")
-            return garbled, "error"
-        inline = message.get("r")
-        data, over = self._output(index, inline if isinstance(inline, str) else None)
-        if over or status == "output":
-            return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded"), status
-        if status == "ok":
-            return self._graded(index, data, elapsed), status
-        if status == "memory":
-            return _outcome(Verdict.MEMORY_LIMIT, elapsed, error), status
-        outcome = self._with_output(_outcome(Verdict.RUNTIME_ERROR, elapsed, error), data)
-        return outcome, status
-
-    def _limit_outcome(self, index: int, verdict: Verdict) -> dict[str, Any]:
-        _, over = self._output(index)
-        if over:
-            return _outcome(Verdict.OUTPUT_LIMIT, self.limits.timeout_s, "output limit exceeded")
-        return _outcome(
-            verdict, self.limits.timeout_s, f"time limit of {self.limits.timeout_s:g} s"
-        )
-
-    def _death_outcome(
-        self, index: int, status: tuple[int, float] | None, elapsed: float
-    ) -> dict[str, Any]:
-        """The outcome of a test during which the child died without reporting."""
-        data, over = self._output(index)
-        if over:
-            return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded")
-        if status is None:
-            return _outcome(Verdict.RUNTIME_ERROR, elapsed, "the program vanished")
-        wait_status, cpu = status
-        if os.WIFSIGNALED(wait_status):
-            number = os.WTERMSIG(wait_status)
-            name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
-            if number == signal.SIGXFSZ:
-                return _outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded")
-            if number == signal.SIGXCPU or (
-                number == signal.SIGKILL and cpu >= self._child_limits(1).cpu_seconds - 1
-            ):
-                return _outcome(Verdict.TIMEOUT, elapsed, "CPU time limit exceeded")
-            if number == signal.SIGSEGV:
-                return _outcome(
-                    Verdict.RUNTIME_ERROR, elapsed, "Segmentation fault (stack overflow?)"
-                )
-            if number == signal.SIGKILL:
-                return _outcome(Verdict.MEMORY_LIMIT, elapsed, "killed (out of memory?)")
-            return _outcome(Verdict.RUNTIME_ERROR, elapsed, f"killed by {name}")
-        code = os.waitstatus_to_exitcode(wait_status)
-        if code == 0 and self.kind == "stdin":
-            return self._graded(index, data, elapsed)
-        return self._with_output(
-            _outcome(Verdict.RUNTIME_ERROR, elapsed, f"exited with status {code}"), data
-        )
-
-
-def _outcome(verdict: Verdict, elapsed: float = 0.0, error: str | None = None) -> dict[str, Any]:
-    return {"v": verdict.value, "t": round(elapsed, 6), "e": error or None}
 
 
 def serve(sandbox: Sandbox, stream_in: Any, stream_out: Any) -> None:

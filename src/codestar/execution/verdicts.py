@@ -1,0 +1,135 @@
+"""Turning what a child reported, or how it died, into a test's outcome.
+
+The worker supervises children and reads their outputs; this module only decides: it
+grades an output against the expected one (which the child never sees), caps what is
+kept of it, hashes all of it for clustering, and maps limits, signals and exit codes to
+verdicts. Outcomes are plain dicts here (they travel to the engine as JSON).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from codestar.execution.grading import outputs_match
+from codestar.execution.types import GradingRule, Verdict
+from codestar.problems.model import ProblemKind
+
+_LINE_BREAK = re.compile(rb"[ \t\r\f\v]*\n[ \t\r\f\v]*")
+
+
+def digest(kind: str, data: bytes) -> str:
+    """A hash of the output that ignores whitespace around lines (stdin programs).
+
+    >>> digest("stdin", b"1 2 \\n3\\n") == digest("stdin", b"1 2\\n3")
+    True
+    """
+    if kind == "stdin":
+        data = _LINE_BREAK.sub(b"\n", data.strip())
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def outcome(verdict: Verdict, elapsed: float = 0.0, error: str | None = None) -> dict[str, Any]:
+    return {"v": verdict.value, "t": round(elapsed, 6), "e": error or None}
+
+
+def _output_limit(elapsed: float) -> dict[str, Any]:
+    return outcome(Verdict.OUTPUT_LIMIT, elapsed, "output limit exceeded")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """The verdict rules of one job: its kind, expected outputs, rule and caps."""
+
+    kind: str
+    expected: list[str | None]
+    rule: GradingRule
+    captured_chars: int
+    timeout_s: float
+
+    def graded(self, index: int, data: bytes, elapsed: float) -> dict[str, Any]:
+        """A clean run: passed or wrong answer (completed when nothing is expected)."""
+        expected = self.expected[index]
+        if expected is None:
+            verdict = Verdict.COMPLETED
+        else:
+            text = data.decode("utf-8", "replace")
+            matched = outputs_match(ProblemKind(self.kind), text, expected, self.rule)
+            verdict = Verdict.PASSED if matched else Verdict.WRONG_ANSWER
+        return self.with_output(outcome(verdict, elapsed), data)
+
+    def with_output(self, result: dict[str, Any], data: bytes) -> dict[str, Any]:
+        """``result`` with the captured part of the output and the digest of all of it."""
+        cap = self.captured_chars
+        text = data[: 4 * cap].decode("utf-8", "replace")
+        result["out"] = text[:cap]
+        result["tr"] = len(text) > cap or len(data) > 4 * cap
+        result["d"] = digest(self.kind, data)
+        return result
+
+    def reported(
+        self, index: int, message: dict[str, Any], data: bytes, over: bool
+    ) -> tuple[dict[str, Any], str]:
+        """The outcome of a test the child reported on, and the child's status word."""
+        try:
+            status, error, elapsed = str(message["s"]), str(message["e"]), float(message["t"])
+        except (ValueError, KeyError, TypeError):
+            garbled = outcome(Verdict.RUNTIME_ERROR, 0.0, "garbled status from the program")
+            return garbled, "error"
+        if over or status == "output":
+            return _output_limit(elapsed), status
+        if status == "ok":
+            return self.graded(index, data, elapsed), status
+        if status == "memory":
+            return outcome(Verdict.MEMORY_LIMIT, elapsed, error), status
+        return self.with_output(outcome(Verdict.RUNTIME_ERROR, elapsed, error), data), status
+
+    def timed_out(self, over: bool) -> dict[str, Any]:
+        """A test stopped at the wall-clock limit (or found over the output limit then)."""
+        if over:
+            return _output_limit(self.timeout_s)
+        return outcome(Verdict.TIMEOUT, self.timeout_s, f"time limit of {self.timeout_s:g} s")
+
+    def died(
+        self,
+        index: int,
+        death: tuple[int, float] | None,
+        data: bytes,
+        over: bool,
+        elapsed: float,
+        cpu_limit_s: int,
+    ) -> dict[str, Any]:
+        """A test during which the child died without reporting.
+
+        ``death`` is the wait status and CPU seconds of the child (None if it vanished);
+        ``cpu_limit_s`` is the hard CPU limit the child ran under.
+        """
+        if over:
+            return _output_limit(elapsed)
+        if death is None:
+            return outcome(Verdict.RUNTIME_ERROR, elapsed, "the program vanished")
+        wait_status, cpu = death
+        if os.WIFSIGNALED(wait_status):
+            number = os.WTERMSIG(wait_status)
+            if number == signal.SIGXFSZ:
+                return _output_limit(elapsed)
+            if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu >= cpu_limit_s - 1):
+                return outcome(Verdict.TIMEOUT, elapsed, "CPU time limit exceeded")
+            if number == signal.SIGSEGV:
+                return outcome(
+                    Verdict.RUNTIME_ERROR, elapsed, "Segmentation fault (stack overflow?)"
+                )
+            if number == signal.SIGKILL:
+                return outcome(Verdict.MEMORY_LIMIT, elapsed, "killed (out of memory?)")
+            name = signal.Signals(number).name if number in signal.valid_signals() else str(number)
+            return outcome(Verdict.RUNTIME_ERROR, elapsed, f"killed by {name}")
+        code = os.waitstatus_to_exitcode(wait_status)
+        if code == 0 and self.kind == "stdin":  # os._exit(0) after printing: a clean end
+            return self.graded(index, data, elapsed)
+        return self.with_output(
+            outcome(Verdict.RUNTIME_ERROR, elapsed, f"exited with status {code}"), data
+        )
