@@ -205,8 +205,7 @@ def test_agrees_with_recorded_judgments_of_real_solutions(
     seconds of CPU are left out to keep this fast.
     """
     problems = {
-        p.id: p
-        for p in load_livecodebench(shared_data / "lcb_release_v1_public.jsonl").problems
+        p.id: p for p in load_livecodebench(shared_data / "lcb_release_v1_public.jsonl").problems
     }
     with (shared_data / "lcb_v1_gpt-4o-mini_solutions.jsonl").open() as lines:
         solutions = [json.loads(line) for line in lines][::8]

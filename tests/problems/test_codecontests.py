@@ -45,8 +45,11 @@ TESTS = [{"input": f"{i} {i}", "output": str(2 * i)} for i in range(5)]
 
 def record(**changes: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "id": "1a_sum", "cluster": "c1", "description": DESCRIPTION,
-        "tags": "math\nimplementation", "tests": TESTS,
+        "id": "1a_sum",
+        "cluster": "c1",
+        "description": DESCRIPTION,
+        "tags": "math\nimplementation",
+        "tests": TESTS,
     }
     base.update(changes)
     return base
@@ -117,8 +120,7 @@ def test_dev_file(shared_data: Path) -> None:
     assert len(result.problems) == 150
     assert all(len(p.public_tests) == 2 and len(p.hidden_tests) >= 7 for p in result.problems)
     # The packager's sections (its Examples list shows a hidden test) are not in statements.
-    assert not any("## Examples" in p.statement or "run.sh" in p.statement
-                   for p in result.problems)
+    assert not any("## Examples" in p.statement or "run.sh" in p.statement for p in result.problems)
     first = result.problems[0]
     assert first.id == "1003_f_abbreviation_11357"
     assert first.metadata["tags"] == ("dp", "hashing", "strings")
@@ -126,12 +128,23 @@ def test_dev_file(shared_data: Path) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(
-    st.sampled_from(["id", "description", "tags", "tests"]),
-    st.none() | st.integers() | st.text(max_size=20) | st.sampled_from(["[", "[{}]", "{'a'}"])
-    | st.lists(st.dictionaries(st.sampled_from(["input", "output"]),
-                               st.text(max_size=4) | st.integers(), max_size=2), max_size=3),
-))
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "description", "tags", "tests"]),
+        st.none()
+        | st.integers()
+        | st.text(max_size=20)
+        | st.sampled_from(["[", "[{}]", "{'a'}"])
+        | st.lists(
+            st.dictionaries(
+                st.sampled_from(["input", "output"]),
+                st.text(max_size=4) | st.integers(),
+                max_size=2,
+            ),
+            max_size=3,
+        ),
+    )
+)
 def test_any_record_gives_a_problem_or_a_format_error(changes: dict[str, Any]) -> None:
     result = load_codecontests(record(**changes))
     assert len(result.problems) + len(result.errors) == 1

@@ -21,9 +21,7 @@ def test_leetcode_starter_with_empty_body() -> None:
 
 
 def test_name_from_metadata_is_checked_against_the_code() -> None:
-    assert find_entry_point(LEETCODE_STARTER, "maximumOr") == EntryPoint(
-        "maximumOr", "Solution", 2
-    )
+    assert find_entry_point(LEETCODE_STARTER, "maximumOr") == EntryPoint("maximumOr", "Solution", 2)
     assert find_entry_point(LEETCODE_STARTER, "minimumOr") is None
 
 
@@ -50,13 +48,15 @@ def test_helper_function_defined_first_does_not_win() -> None:
 
 
 def test_stub_helper_first_then_entry_last_humaneval_style() -> None:
-    code = 'def is_palindrome(s: str) -> bool:\n    return s == s[::-1]\n\n' \
+    code = (
+        "def is_palindrome(s: str) -> bool:\n    return s == s[::-1]\n\n"
         'def make_palindrome(string: str) -> str:\n    """Doc."""\n'
+    )
     assert find_entry_point(code) == EntryPoint("make_palindrome", None, 1)
 
 
 def test_solution_with_helpers_decorators_nested_class_and_private_methods() -> None:
-    code = '''
+    code = """
 import functools
 
 def helper(x):
@@ -83,7 +83,7 @@ class Solution:
     @staticmethod
     def pure(a, b):
         return a + b
-'''
+"""
     assert find_entry_point(code) == EntryPoint("countWays", "Solution", 2)
     assert find_entry_point(code, "pure") == EntryPoint("pure", "Solution", 2)
     assert find_entry_point(code, "dfs") == EntryPoint("dfs", "Solution", 1)

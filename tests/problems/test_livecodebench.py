@@ -163,10 +163,14 @@ def test_undecodable_private_tests(blob: str, message: str) -> None:
         ({"question_content": None}, "question_content"),
         ({"public_test_cases": "[{"}, "public_test_cases"),
         ({"public_test_cases": json.dumps([{"input": 1, "output": "2"}])}, "public_test_cases"),
-        ({"public_test_cases": json.dumps([{"input": "1", "output": "2", "testtype": "x"}])},
-         "public_test_cases"),
-        ({"public_test_cases": [{"input": "1", "output": "2", "testtype": []}]},
-         "public_test_cases"),
+        (
+            {"public_test_cases": json.dumps([{"input": "1", "output": "2", "testtype": "x"}])},
+            "public_test_cases",
+        ),
+        (
+            {"public_test_cases": [{"input": "1", "output": "2", "testtype": []}]},
+            "public_test_cases",
+        ),
         ({"metadata": "[1]"}, "metadata"),
         ({"metadata": "{", "starter_code": ""}, "metadata"),
         ({"contest_date": "last tuesday"}, "contest_date"),
@@ -247,7 +251,9 @@ def test_release_v1_loads_completely(shared_data: Path) -> None:
     problems = result.problems
     assert len(problems) == 400
     assert Counter(p.platform for p in problems) == {
-        "atcoder": 210, "leetcode": 181, "codeforces": 9
+        "atcoder": 210,
+        "leetcode": 181,
+        "codeforces": 9,
     }
     assert Counter(p.difficulty for p in problems) == {"easy": 142, "medium": 168, "hard": 90}
     functional = [p for p in problems if p.kind is ProblemKind.FUNCTIONAL]
@@ -287,20 +293,51 @@ def test_select_problems_window_edges_and_undated() -> None:
 
 
 _field_values = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.text(max_size=30),
-    st.sampled_from(["[", "{}", "[]", '[{"input": "1", "output": "1"}]', "eJwDAAAAAAE=",
-                     '{"func_name": 3}', "2024-13-01", "functional"]),
-    st.lists(st.dictionaries(st.sampled_from(["input", "output", "testtype"]),
-                             st.text(max_size=5) | st.integers(), max_size=3), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "[",
+            "{}",
+            "[]",
+            '[{"input": "1", "output": "1"}]',
+            "eJwDAAAAAAE=",
+            '{"func_name": 3}',
+            "2024-13-01",
+            "functional",
+        ]
+    ),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["input", "output", "testtype"]),
+            st.text(max_size=5) | st.integers(),
+            max_size=3,
+        ),
+        max_size=2,
+    ),
 )
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(
-    st.sampled_from(["question_id", "question_content", "starter_code", "public_test_cases",
-                     "private_test_cases", "metadata", "contest_date", "difficulty"]),
-    _field_values,
-))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "question_id",
+                "question_content",
+                "starter_code",
+                "public_test_cases",
+                "private_test_cases",
+                "metadata",
+                "contest_date",
+                "difficulty",
+            ]
+        ),
+        _field_values,
+    )
+)
 def test_any_record_gives_a_problem_or_a_format_error(changes: dict[str, Any]) -> None:
     result = load_livecodebench(functional_record(**changes))
     assert len(result.problems) + len(result.errors) == 1

@@ -102,9 +102,18 @@ def test_shared_data_files_by_content(shared_data: Path, tmp_path: Path) -> None
 
 def test_package_exports_are_pinned() -> None:
     assert set(problems_package.__all__) >= {
-        "Problem", "ProblemKind", "TestCase", "TestSelection", "LoadResult", "EntryPoint",
-        "load_problems", "load_livecodebench", "load_codecontests", "parse_statement",
-        "select_problems", "find_entry_point",
+        "Problem",
+        "ProblemKind",
+        "TestCase",
+        "TestSelection",
+        "LoadResult",
+        "EntryPoint",
+        "load_problems",
+        "load_livecodebench",
+        "load_codecontests",
+        "parse_statement",
+        "select_problems",
+        "find_entry_point",
     }
     for name in problems_package.__all__:
         assert hasattr(problems_package, name), name

@@ -17,7 +17,7 @@ from codestar.problems.statement import parse_statement
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-LEETCODE = '''# Two Sum
+LEETCODE = """# Two Sum
 
 Given an array nums and an integer target, return the indices of the two numbers
 that add up to target.
@@ -41,7 +41,7 @@ Constraints:
 class Solution:
     def twoSum(self, nums: List[int], target: int) -> List[int]:
 ```
-'''
+"""
 
 
 def test_leetcode_style_with_starter_code() -> None:
@@ -109,8 +109,7 @@ def test_codeforces_style_examples_section() -> None:
 
 def test_fenced_blocks_under_headings_keep_blank_lines() -> None:
     text = (
-        "# Lines\n\nCount lines.\n\n## Input\n\n```\n2\n\nx\n```\n\n"
-        "## Output\n\n```text\n3\n```\n"
+        "# Lines\n\nCount lines.\n\n## Input\n\n```\n2\n\nx\n```\n\n## Output\n\n```text\n3\n```\n"
     )
     problem = parse_statement(text)
     assert problem.public_tests == (TestCase("2\n\nx\n", "3\n"),)
@@ -239,8 +238,13 @@ _line = st.text(
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.lists(_line, min_size=1, max_size=4),
-                          st.lists(_line, min_size=1, max_size=3)), min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.tuples(st.lists(_line, min_size=1, max_size=4), st.lists(_line, min_size=1, max_size=3)),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_fenced_examples_round_trip(examples: list[tuple[list[str], list[str]]]) -> None:
     parts = ["Solve it.\n"]
     for number, (inputs, outputs) in enumerate(examples, start=1):
@@ -253,9 +257,26 @@ def test_fenced_examples_round_trip(examples: list[tuple[list[str], list[str]]])
 
 
 _statement_text = st.lists(
-    st.sampled_from(["Input", "Output:", "Input: x = [1,", "```", "```python", "def f(a):",
-                     "Example 1:", "Sample Output 2", "    3", "", "## Input", "**Output**:",
-                     "Constraints:", "1 2", "Output: True", "Explanation: because"])
+    st.sampled_from(
+        [
+            "Input",
+            "Output:",
+            "Input: x = [1,",
+            "```",
+            "```python",
+            "def f(a):",
+            "Example 1:",
+            "Sample Output 2",
+            "    3",
+            "",
+            "## Input",
+            "**Output**:",
+            "Constraints:",
+            "1 2",
+            "Output: True",
+            "Explanation: because",
+        ]
+    )
     | st.text(max_size=20),
     max_size=25,
 ).map("\n".join)

@@ -374,7 +374,7 @@ def _to_json(text: str, where: str) -> str:
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as error:
             raise ProblemFormatError(
                 f"{where}: cannot read {text[:80]!r} as a JSON or Python value",
-                hint="write values as JSON or Python literals, e.g. [1, 2] or \"text\"",
+                hint='write values as JSON or Python literals, e.g. [1, 2] or "text"',
             ) from error
     except RecursionError as error:
         raise ProblemFormatError(f"{where}: value nested too deeply") from error
