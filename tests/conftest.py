@@ -17,3 +17,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"benchmark data folder {SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+# Property tests: no per-example deadline (2 shared cores make timings meaningless), and
+# in CI the same examples every run, so a red run is reproducible.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("local", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+settings.load_profile("ci" if os.environ.get("CI") else "local")
