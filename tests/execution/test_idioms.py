@@ -326,3 +326,15 @@ def test_functional_large_results_and_their_output_limit(engine: Engine) -> None
     assert result.passed
     small = engine.run(program, [TestCase("5000")], limits=Limits(output_bytes=1000))
     assert small.outcomes[0].verdict is Verdict.OUTPUT_LIMIT
+
+
+def test_a_program_that_kills_its_worker_is_a_runtime_error_not_a_crash() -> None:
+    # Only possible where the worker and the program share a uid and pid namespace.
+    with Engine(workers=1, isolation="minimal") as minimal:
+        if "uid-separation" in minimal.isolation.active:
+            pytest.skip("programs cannot signal the worker here")
+        killer = Program("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")
+        result = minimal.run(killer, [TestCase("", "x"), TestCase("", "y")])
+        assert [o.verdict for o in result.outcomes] == [Verdict.RUNTIME_ERROR] * 2
+        assert "killed its sandbox worker" in (result.outcomes[0].error or "")
+        assert minimal.run(Program("print(input())"), [TestCase("ok\n", "ok")]).passed

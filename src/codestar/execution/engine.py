@@ -311,7 +311,12 @@ class Engine:
             if "error" in answer:
                 raise SandboxError(f"the execution worker failed: {answer['error']}")
             return ProgramResult(tuple(_outcome(raw) for raw in answer["outcomes"]))
-        raise SandboxError("an execution worker died twice running the same job")
+        # The worker died twice on this program: only the program can have done that
+        # (where isolation is weak, it can kill its parent). A failing program is data.
+        error = "the program killed its sandbox worker"
+        return ProgramResult(
+            tuple(TestOutcome(Verdict.RUNTIME_ERROR, error=error) for _ in job.tests)
+        )
 
     @staticmethod
     def _shutdown(jobs: queue.SimpleQueue[Any], handles: list[_Worker | None]) -> None:
