@@ -19,6 +19,7 @@ from codestar.errors import CodestarError
 #: subcommand name -> ("module:attribute" of its click command, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
     "solve": ("codestar.cli.solve:solve", "Solve a problem with S* or a baseline method."),
+    "eval": ("codestar.cli.eval:eval_command", "Run methods over a whole benchmark, resumably."),
     "check": ("codestar.cli.check:check", "Run one program on a problem's tests."),
     "grade": ("codestar.cli.grade:grade", "Grade a LiveCodeBench-style generations file."),
     "models": ("codestar.cli.models:models", "List the models codestar can use."),

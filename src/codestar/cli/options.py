@@ -1,0 +1,120 @@
+"""Option groups that several commands share: the models, the budget, the per-test limits.
+
+Each is a decorator adding the same click options with the same help, so `codestar
+solve` and `codestar eval` read models and budgets alike; `llm_config` turns their values
+into an `LLMConfig` (the config file with the flags on top).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from codestar.llm.config import LLMConfig, load_config
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _apply(function: F, options: list[Callable[[F], F]]) -> F:
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def model_options(function: F) -> F:
+    """--model, --judge-model, --input-model, --base-url, --api-key, --config."""
+    return _apply(
+        function,
+        [
+            click.option(
+                "--model",
+                default=None,
+                help="Model spec: 'local' (the embedded model; the default unless --config "
+                "names one), 'local:1.5b', or a server's model name, e.g. --model gpt-4o-mini.",
+            ),
+            click.option(
+                "--judge-model",
+                default=None,
+                help="Model spec of the judge (default: --model), e.g. --judge-model gpt-4o-mini.",
+            ),
+            click.option(
+                "--input-model",
+                default=None,
+                help="Model spec of the input writer (default: --model), "
+                "e.g. --input-model gpt-4o-mini.",
+            ),
+            click.option(
+                "--base-url",
+                default=None,
+                help="OpenAI-compatible endpoint, e.g. --base-url http://localhost:8000/v1.",
+            ),
+            click.option(
+                "--api-key",
+                default=None,
+                help="API key for --base-url (default: $OPENAI_API_KEY), e.g. --api-key sk-...",
+            ),
+            click.option(
+                "--config",
+                "config_file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                default=None,
+                help="codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
+                "override it), e.g. --config codestar.toml.",
+            ),
+        ],
+    )
+
+
+def budget_options(function: F) -> F:
+    """--max-total-tokens, --max-calls, --max-cost."""
+    return _apply(
+        function,
+        [
+            click.option(
+                "--max-total-tokens",
+                type=click.IntRange(min=0),
+                default=None,
+                help="Stop launching model calls once the run has used this many tokens "
+                "(prompt + completion), e.g. --max-total-tokens 200000.",
+            ),
+            click.option(
+                "--max-calls",
+                type=click.IntRange(min=0),
+                default=None,
+                help="Launch at most this many model calls, e.g. --max-calls 100.",
+            ),
+            click.option(
+                "--max-cost",
+                type=click.FloatRange(min=0),
+                default=None,
+                help="Stop launching model calls once the run has cost this much (needs "
+                "[prices] in --config), e.g. --max-cost 0.50.",
+            ),
+        ],
+    )
+
+
+def llm_config(
+    *,
+    config_file: Path | None,
+    model: str | None,
+    base_url: str | None,
+    judge_model: str | None,
+    input_model: str | None,
+    max_total_tokens: int | None,
+    max_calls: int | None,
+    max_cost: float | None,
+) -> LLMConfig:
+    """The config file (if any) with the model and budget flags on top."""
+    base = load_config(config_file) if config_file is not None else LLMConfig()
+    return base.with_flags(
+        model=model,
+        base_url=base_url,
+        roles={"judge": judge_model, "input_writer": input_model},
+        max_tokens=max_total_tokens,
+        max_cost=max_cost,
+        max_calls=max_calls,
+    )
