@@ -1,8 +1,18 @@
-"""`codestar grade`: grade a LiveCodeBench-style generations file on all tests."""
+"""`codestar grade`: grade a LiveCodeBench-style generations file, with breakdowns.
+
+Every program of a generations file runs in the sandbox on its problem's tests; pass@1
+(and pass@k where code lists are longer) is reported overall, by difficulty and by
+platform. Problems that have no generation, and problems that have no hidden tests
+(so that "all tests" means only the public examples), are said loudly.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -10,33 +20,76 @@ from rich.table import Table
 
 from codestar.cli.common import emit_json, limits_option, stderr, stdout_console, warn
 from codestar.errors import ConfigError
-from codestar.evaluation.generations import read_generations
+from codestar.evaluation.generations import Generation, read_generations
 from codestar.evaluation.passk import mean_pass_at_k
 from codestar.execution.engine import Engine
-from codestar.execution.types import GradingRule, Program, ProgramResult
-from codestar.problems.loading import load_problems
-from codestar.problems.model import Problem, TestCase
+from codestar.execution.types import Program, ProgramResult
+from codestar.problems.model import Problem, TestCase, TestSelection
+
+
+def _load(source: str, engine: Engine) -> list[Problem]:
+    """The problems of a benchmark name or file, expected outputs computed if needed."""
+    from codestar.evaluation.prepare import prepare_problems
+    from codestar.problems.benchmarks import load_benchmark
+
+    loaded = load_benchmark(source)
+    for error in loaded.errors[:5]:
+        warn(str(error))
+    if len(loaded.errors) > 5:
+        warn(f"... and {len(loaded.errors) - 5} more unreadable records")
+    return list(asyncio.run(prepare_problems(loaded.problems, engine)).problems)
+
+
+def _breakdown(
+    results: Mapping[str, Sequence[bool]], problems: Mapping[str, Problem], key: str
+) -> dict[str, dict[str, Any]]:
+    """pass@1 per value of ``key`` (difficulty or platform)."""
+    groups: dict[str, dict[str, Sequence[bool]]] = defaultdict(dict)
+    for question_id, flags in results.items():
+        problem = problems[question_id]
+        value = (problem.difficulty if key == "difficulty" else problem.platform) or "unknown"
+        groups[value][question_id] = flags
+    return {
+        value: {"problems": len(group), "pass@1": mean_pass_at_k(group, 1)}
+        for value, group in sorted(groups.items())
+    }
 
 
 @click.command()
 @click.option(
-    "--problems", "problems_file", required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Problems with their tests (LiveCodeBench or CodeContests records).",
+    "--problems", "problems_source", required=True,
+    help="The problems with their tests: a benchmark name (humaneval, codecontests, ...) "
+    "or a file (LiveCodeBench, CodeContests, EvalPlus or codestar JSONL).",
 )  # fmt: skip
 @click.option(
     "--generations", "generations_file", required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help='Programs to grade: [{"question_id": ..., "code_list": [...]}].',
+    help='Programs to grade: [{"question_id": ..., "code_list": [...]}] (codestar eval '
+    "writes them in RUN_DIR/generations/).",
 )  # fmt: skip
-@click.option("--timeout", type=float, help="Wall-clock seconds per test. [default: 6]")
-@click.option("--memory", "memory_mb", type=int, help="Memory limit in MiB. [default: 2048]")
-@click.option("--workers", type=int, help="Programs run in parallel. [default: cores]")
-@click.option("-k", "ks", multiple=True, type=int, help="Also report pass@k (repeatable).")
+@click.option(
+    "--tests", "which", type=click.Choice(["all", "hidden", "public"]), default="all",
+    show_default=True, help="Which tests to grade on (LiveCodeBench grades on all).",
+)  # fmt: skip
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True),
+    help="Wall-clock seconds per test. [default: 6]",
+)  # fmt: skip
+@click.option(
+    "--memory", "memory_mb", type=click.IntRange(min=32), help="Memory limit in MiB. [default: 2048]"
+)  # fmt: skip
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Programs run in parallel. [default: cores]"
+)  # fmt: skip
+@click.option(
+    "-k", "ks", multiple=True, type=click.IntRange(min=1),
+    help="Also report pass@k (repeatable), e.g. -k 5.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every result.")
 def grade(
-    problems_file: Path,
+    problems_source: str,
     generations_file: Path,
+    which: TestSelection,
     timeout: float | None,
     memory_mb: int | None,
     workers: int | None,
@@ -45,64 +98,123 @@ def grade(
 ) -> None:
     """Grade every program of a generations file on its problem's tests.
 
-    Each program runs on all of its problem's tests, public and hidden (as
-    LiveCodeBench does), stopping at the first failure. Prints pass@1, and
-    pass@k where code lists are longer.
+    Each program runs on its problem's tests (by default all of them, public and
+    hidden, as LiveCodeBench does), stopping at the first failure. Prints pass@1, and
+    pass@k where code lists are longer, overall, by difficulty and by platform.
 
     \b
     With --json, stdout holds one object whose "results" maps each question_id
     to one boolean per program of its code_list, in order.
 
     \b
-    Example:
+    Examples:
       codestar grade --problems lcb.jsonl --generations gens.json --json
+      codestar grade --problems humaneval --generations runs/he/generations/sstar.json
     """
-    loaded = load_problems(problems_file)
-    for error in loaded.errors:
-        warn(str(error))
-    problems = {p.id: p for p in loaded.problems}
+    from codestar.evaluation.prepare import grading_rule
+
     generations = read_generations(generations_file)
+    limits = limits_option(timeout, memory_mb)
+    with Engine(workers=workers, limits=limits) as engine:
+        problems = {p.id: p for p in _load(problems_source, engine)}
+        jobs = _jobs(generations, problems, problems_source, which)
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=stderr, transient=as_json,
+        ) as progress:  # fmt: skip
+            task = progress.add_task("grading", total=len(jobs))
+            futures = []
+            for question_id, program, tests in jobs:
+                future = engine.submit(
+                    program, tests, stop_on_failure=True, rule=grading_rule(problems[question_id])
+                )
+                future.add_done_callback(lambda _f: progress.advance(task))
+                futures.append(future)
+            outcomes: list[ProgramResult] = [future.result() for future in futures]
+    results: dict[str, list[bool]] = {g.question_id: [] for g in generations}
+    for (question_id, _, _), result in zip(jobs, outcomes, strict=True):
+        results[question_id].append(result.passed)
+    _report(results, problems, generations, which, ks, as_json, len(jobs))
+
+
+def _jobs(
+    generations: Sequence[Generation],
+    problems: Mapping[str, Problem],
+    source: str,
+    which: TestSelection,
+) -> list[tuple[str, Program, tuple[TestCase, ...]]]:
     missing = [g.question_id for g in generations if g.question_id not in problems]
     if missing:
         raise ConfigError(
-            f"{len(missing)} question_id(s) of the generations are not in {problems_file}: "
+            f"{len(missing)} question_id(s) of the generations are not in {source}: "
             f"{', '.join(missing[:5])}",
-            hint="grade with the problems file the generations were made for",
+            hint="grade with the problems the generations were made for",
         )
-    jobs: list[tuple[str, Program, tuple[TestCase, ...]]] = []
+    jobs = []
     for generation in generations:
-        problem: Problem = problems[generation.question_id]
-        tests = problem.tests("all")
+        problem = problems[generation.question_id]
+        tests = problem.tests(which)
         if not tests:
-            warn(f"problem {problem.id} has no tests: its programs count as failed")
+            warn(f"problem {problem.id} has no {which} tests: its programs count as failed")
         for code in generation.code_list:
             jobs.append((problem.id, Program.for_problem(code, problem), tests))
-    limits = limits_option(timeout, memory_mb)
-    results: dict[str, list[bool]] = {g.question_id: [] for g in generations}
-    with (
-        Engine(workers=workers, limits=limits, rule=GradingRule()) as engine,
-        Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=stderr, transient=as_json,
-        ) as progress,
-    ):  # fmt: skip
-        task = progress.add_task("grading", total=len(jobs))
-        outcomes: list[ProgramResult] = engine.run_many(
-            [(program, tests) for _, program, tests in jobs],
-            stop_on_failure=True,
-            on_done=lambda _i, _r: progress.advance(task),
+    return jobs
+
+
+def _report(
+    results: dict[str, list[bool]],
+    problems: Mapping[str, Problem],
+    generations: Sequence[Generation],
+    which: TestSelection,
+    ks: tuple[int, ...],
+    as_json: bool,
+    programs: int,
+) -> None:
+    graded = set(results)
+    without_generation = sorted(set(problems) - graded)
+    no_hidden = sorted(q for q in graded if not problems[q].hidden_tests)
+    if without_generation:
+        warn(
+            f"{len(without_generation)} problems of the benchmark have no generation "
+            f"(not counted): {', '.join(without_generation[:5])}"
         )
-    for (question_id, _, _), result in zip(jobs, outcomes, strict=True):
-        results[question_id].append(result.passed)
+    if no_hidden and which != "public":
+        warn(
+            f"{len(no_hidden)} of {len(graded)} problems have no hidden tests: they were "
+            f"graded on their public examples only, e.g. {', '.join(no_hidden[:3])}"
+        )
     longest = max((len(v) for v in results.values()), default=0)
     wanted = sorted({1, *ks, *([longest] if longest > 1 else [])})
     scores = {f"pass@{k}": mean_pass_at_k(results, k) for k in wanted}
+    breakdowns = {
+        "by_difficulty": _breakdown(results, problems, "difficulty"),
+        "by_platform": _breakdown(results, problems, "platform"),
+    }
     if as_json:
-        emit_json({"problems": len(results), "programs": len(jobs), **scores, "results": results})
+        emit_json(
+            {
+                "problems": len(results),
+                "programs": programs,
+                "tests": which,
+                **scores,
+                **breakdowns,
+                "without_generation": without_generation,
+                "no_hidden_tests": no_hidden,
+                "results": results,
+            }
+        )
         return
-    table = Table(title=f"{len(results)} problems, {len(jobs)} programs")
+    table = Table(title=f"{len(results)} problems, {programs} programs ({which} tests)")
     table.add_column("metric")
+    table.add_column("problems", justify="right")
     table.add_column("value", justify="right")
     for name, value in scores.items():
-        table.add_row(name, "n/a" if value is None else f"{100 * value:.1f}%")
+        table.add_row(name, str(len(results)), "n/a" if value is None else f"{100 * value:.1f}%")
+    for label, groups in breakdowns.items():
+        if len(groups) < 2:
+            continue
+        for group, data in groups.items():
+            rate = data["pass@1"]
+            shown = "n/a" if rate is None else f"{100 * rate:.1f}%"
+            table.add_row(f"pass@1 {label[3:]} {group}", str(data["problems"]), shown)
     stdout_console().print(table)
