@@ -76,7 +76,8 @@ def _breakdown(
     help="Wall-clock seconds per test. [default: 6]",
 )  # fmt: skip
 @click.option(
-    "--memory", "memory_mb", type=click.IntRange(min=32), help="Memory limit in MiB. [default: 2048]"
+    "--memory", "memory_mb", type=click.IntRange(min=32),
+    help="Memory limit in MiB. [default: 2048]",
 )  # fmt: skip
 @click.option(
     "--workers", type=click.IntRange(min=1), help="Programs run in parallel. [default: cores]"
