@@ -5,6 +5,12 @@ string with a tag per line) and ``tests``: a list of ``{input, output}`` objects
 same written as a Python literal string (read with ``ast.literal_eval``, never
 ``eval``). The first ``public_count`` tests are public, the rest hidden.
 
+The Hugging Face hub's format (``deepmind/code_contests``) is read too: ``name``,
+``description``, and ``public_tests`` / ``private_tests`` / ``generated_tests`` as
+``{"input": [...], "output": [...]}`` columns. There the split is the dataset's own:
+``public_tests`` are public, private and generated tests hidden (``public_count`` does
+not apply).
+
 The statement is the description's title and its ``## Description`` section when the
 record has one: the packager's extra sections are left out, because ``## Examples``
 shows more tests than the public ones (it would leak hidden tests) and ``## Testing``
@@ -62,15 +68,25 @@ def _problem_from_record(record: Mapping[str, Any], index: int, public_count: in
     description = record.get("description")
     if not isinstance(description, str) or not description.strip():
         _fail(where, "description", "is missing or not a string")
-    tests = _tests(record.get("tests"), where)
+    if "tests" not in record and "public_tests" in record:
+        public = _tests(record.get("public_tests"), where, field="public_tests")
+        hidden = tuple(
+            test
+            for field in ("private_tests", "generated_tests")
+            if record.get(field)
+            for test in _tests(record.get(field), where, field=field, allow_empty=True)
+        )
+    else:
+        tests = _tests(record.get("tests"), where)
+        public, hidden = tests[:public_count], tests[public_count:]
     title_match = _TITLE.search(description)
     rating = _RATING.search(description)
     return Problem(
         id=str(identifier),
         statement=_statement(description),
         kind=ProblemKind.STDIN,
-        public_tests=tests[:public_count],
-        hidden_tests=tests[public_count:],
+        public_tests=public,
+        hidden_tests=hidden,
         title=title_match.group(1) if title_match else "",
         platform="codeforces",
         metadata={
@@ -82,34 +98,36 @@ def _problem_from_record(record: Mapping[str, Any], index: int, public_count: in
     )
 
 
-def _tests(value: Any, where: str) -> tuple[TestCase, ...]:
+def _tests(
+    value: Any, where: str, *, field: str = "tests", allow_empty: bool = False
+) -> tuple[TestCase, ...]:
     if isinstance(value, str):
         try:
             value = ast.literal_eval(value)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as error:
-            _fail(where, "tests", f"is not a Python or JSON literal: {error}")
+            _fail(where, field, f"is not a Python or JSON literal: {error}")
     if isinstance(value, Mapping):
-        value = _from_columns(value, where)
-    if not isinstance(value, list | tuple) or not value:
-        _fail(where, "tests", "must be a non-empty list of {input, output} objects")
+        value = _from_columns(value, where, field)
+    if not isinstance(value, list | tuple) or not (value or allow_empty):
+        _fail(where, field, "must be a non-empty list of {input, output} objects")
     tests = []
     for number, item in enumerate(value):
         if not isinstance(item, Mapping):
-            _fail(where, "tests", f"test {number} is not an object")
+            _fail(where, field, f"test {number} is not an object")
         test_input, output = item.get("input"), item.get("output")
         if not isinstance(test_input, str) or not isinstance(output, str):
-            _fail(where, "tests", f"test {number} needs string 'input' and 'output'")
+            _fail(where, field, f"test {number} needs string 'input' and 'output'")
         tests.append(TestCase(input=test_input, expected=output))
     return tuple(tests)
 
 
-def _from_columns(columns: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
+def _from_columns(columns: Mapping[str, Any], where: str, field: str) -> list[dict[str, Any]]:
     """Hugging Face's ``{"input": [...], "output": [...]}`` shape, as a list of tests."""
     inputs, outputs = columns.get("input"), columns.get("output")
     if not isinstance(inputs, list) or not isinstance(outputs, list):
-        _fail(where, "tests", "as an object needs 'input' and 'output' lists")
+        _fail(where, field, "as an object needs 'input' and 'output' lists")
     if len(inputs) != len(outputs):
-        _fail(where, "tests", f"has {len(inputs)} inputs but {len(outputs)} outputs")
+        _fail(where, field, f"has {len(inputs)} inputs but {len(outputs)} outputs")
     return [{"input": i, "output": o} for i, o in zip(inputs, outputs, strict=True)]
 
 

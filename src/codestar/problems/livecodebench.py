@@ -31,7 +31,7 @@ from typing import Any, NoReturn
 from codestar.errors import ProblemFormatError
 from codestar.problems.entrypoint import find_entry_point
 from codestar.problems.model import Problem, ProblemKind, TestCase
-from codestar.problems.records import LoadResult, RecordSource, build_problems
+from codestar.problems.records import LoadResult, RecordFields, RecordSource, build_problems
 
 __all__ = ["decode_private_test_cases", "load_livecodebench", "select_problems"]
 
@@ -141,30 +141,11 @@ def _as_datetime(day: date | None, *, end_of_day: bool) -> datetime | None:
     return datetime.combine(day, time.max if end_of_day else time.min)
 
 
-class _Record:
-    """Field access on one record, with errors that name the record and the field."""
+class _Record(RecordFields):
+    """A LiveCodeBench record's fields: JSON strings and test lists too."""
 
     def __init__(self, record: Mapping[str, Any], index: int) -> None:
-        self.record = record
-        identifier = record.get("question_id")
-        self.where = f"LiveCodeBench record {index}" + (
-            f" ({identifier})" if isinstance(identifier, str | int) else ""
-        )
-
-    def fail(self, field: str, problem: str) -> NoReturn:
-        raise ProblemFormatError(f"{self.where}: field {field!r} {problem}")
-
-    def text(self, field: str, *, required: bool = False) -> str:
-        value = self.record.get(field)
-        if value is None:
-            if required:
-                self.fail(field, "is missing")
-            return ""
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if not isinstance(value, str):
-            self.fail(field, f"must be a string, got {type(value).__name__}")
-        return value
+        super().__init__(record, index, benchmark="LiveCodeBench", id_field="question_id")
 
     def parse_json(self, field: str, text: str) -> Any:
         try:
@@ -229,13 +210,7 @@ def _problem_from_record(raw: Mapping[str, Any], index: int) -> Problem:
         if found is None:
             record.fail("metadata", "has no 'func_name' and the starter code names no function")
         entry_point = found.name
-    contest_date = None
-    date_text = record.text("contest_date")
-    if date_text:
-        try:
-            contest_date = datetime.fromisoformat(date_text)
-        except ValueError:
-            record.fail("contest_date", f"is not an ISO date: {date_text!r}")
+    contest_date = record.moment("contest_date")
     extra = {key: value for key, value in metadata_value.items() if key != "func_name"}
     return Problem(
         id=question_id,

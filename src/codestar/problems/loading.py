@@ -1,7 +1,9 @@
 """Load problems from a file whatever its format, telling the format by its content.
 
 Recognized: LiveCodeBench records (they have ``question_content``), CodeContests
-records (``description`` and ``tests``), both as JSON, a JSON list or JSON Lines
+records (``description`` and ``tests``, or the hub's ``public_tests``), EvalPlus records
+(``base_input``), HumanEval records (``prompt``, ``test``, ``canonical_solution``) and
+codestar's own schema (``statement``), all as JSON, a JSON list or JSON Lines
 (optionally ``.gz``), and a Markdown or plain-text statement (``.md``, ``.markdown``,
 ``.txt``, or any text that is not JSON). Anything else is a `ProblemFormatError` that
 says what was expected.
@@ -14,12 +16,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from codestar.errors import ProblemFormatError
 from codestar.problems.codecontests import load_codecontests
+from codestar.problems.custom import load_custom
+from codestar.problems.evalplus import EVALPLUS_FIELDS, load_evalplus
+from codestar.problems.humaneval import HUMANEVAL_FIELDS, load_humaneval
 from codestar.problems.livecodebench import load_livecodebench
 from codestar.problems.records import LoadResult, first_record, read_text
 from codestar.problems.statement import parse_statement
@@ -31,15 +36,20 @@ _STATEMENT_SUFFIXES = {".md", ".markdown", ".txt"}
 _EXPECTED = (
     "expected LiveCodeBench records (with 'question_content' and 'public_test_cases'), "
     "CodeContests records (with 'description' and 'tests'), "
+    "EvalPlus records (with 'base_input'), HumanEval records (with 'prompt' and 'test'), "
+    "codestar records (with 'id', 'statement' and tests; see docs/problems.md), "
     "or a Markdown/text statement (.md, .txt) with Input/Output examples"
 )
 
 
-def load_problems(path: str | os.PathLike[str], *, strict: bool = False) -> LoadResult:
+def load_problems(
+    path: str | os.PathLike[str], *, strict: bool = False, public_count: int = 2
+) -> LoadResult:
     """The problems in the file at ``path``, whichever supported format it has.
 
     Malformed records (or a statement without examples) are errors in the result;
     with ``strict`` the first one is raised. A file of unknown format always raises.
+    ``public_count`` is how many CodeContests tests are public.
     """
     file = Path(path)
     head = None if _is_statement_name(file.name) else first_record(file)
@@ -51,7 +61,9 @@ def load_problems(path: str | os.PathLike[str], *, strict: bool = False) -> Load
     if kind == "livecodebench":
         return load_livecodebench(file, strict=strict)
     if kind == "codecontests":
-        return load_codecontests(file, strict=strict)
+        return load_codecontests(file, public_count=public_count, strict=strict)
+    if kind in _RECORD_LOADERS:
+        return _RECORD_LOADERS[kind](file, strict=strict)
     try:
         problem = parse_statement(text, problem_id=_stem(file))
     except ProblemFormatError as error:
@@ -62,7 +74,8 @@ def load_problems(path: str | os.PathLike[str], *, strict: bool = False) -> Load
 
 
 def detect_format(text: str, *, name: str = "<text>") -> str:
-    """``"livecodebench"``, ``"codecontests"`` or ``"statement"`` for this file content.
+    """The format of this file content: ``"livecodebench"``, ``"codecontests"``,
+    ``"evalplus"``, ``"humaneval"``, ``"codestar"`` or ``"statement"``.
 
     Text starting with ``{`` or ``[`` is records, recognized by the keys of the first
     one, unless ``name`` ends in ``.md``/``.markdown``/``.txt``; other text is a
@@ -83,6 +96,13 @@ def detect_format(text: str, *, name: str = "<text>") -> str:
     raise ProblemFormatError(f"{name}: unknown format; {_EXPECTED}")
 
 
+_RECORD_LOADERS: dict[str, Callable[..., LoadResult]] = {
+    "evalplus": load_evalplus,
+    "humaneval": load_humaneval,
+    "codestar": load_custom,
+}
+
+
 def _is_statement_name(name: str) -> bool:
     return Path(name).suffix.lower() in _STATEMENT_SUFFIXES
 
@@ -91,8 +111,14 @@ def _format_of_record(record: Mapping[str, Any], name: str) -> str:
     keys = set(record)
     if "question_content" in keys:
         return "livecodebench"
-    if {"description", "tests"} <= keys:
+    if {"description", "tests"} <= keys or {"description", "public_tests"} <= keys:
         return "codecontests"
+    if keys >= EVALPLUS_FIELDS:
+        return "evalplus"
+    if keys >= HUMANEVAL_FIELDS:
+        return "humaneval"
+    if {"id", "statement"} <= keys:
+        return "codestar"
     shown = ", ".join(sorted(keys)[:8]) or "none"
     raise ProblemFormatError(f"{name}: unknown record format (keys: {shown}); {_EXPECTED}")
 

@@ -16,14 +16,16 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from codestar.errors import ProblemFormatError
 from codestar.problems.model import Problem
 
 __all__ = [
     "LoadResult",
+    "RecordFields",
     "RecordSource",
     "build_problems",
     "first_record",
@@ -46,6 +48,52 @@ class LoadResult:
     def ok(self) -> bool:
         """True when every record became a problem."""
         return not self.errors
+
+
+class RecordFields:
+    """Field access on one record, with errors that name the record and the field.
+
+    >>> RecordFields({"id": 7}, 3, benchmark="codestar", id_field="id").where
+    'codestar record 3 (7)'
+    """
+
+    def __init__(
+        self, record: Mapping[str, Any], index: int, *, benchmark: str, id_field: str
+    ) -> None:
+        self.record = record
+        identifier = record.get(id_field)
+        self.where = f"{benchmark} record {index}" + (
+            f" ({identifier})" if isinstance(identifier, str | int) else ""
+        )
+
+    def fail(self, field: str, problem: str) -> NoReturn:
+        raise ProblemFormatError(f"{self.where}: field {field!r} {problem}")
+
+    def text(self, field: str, *, required: bool = False) -> str:
+        """The field as text (integers are written out); ``""`` when absent.
+
+        ``required``: absent or blank is an error.
+        """
+        value = self.record.get(field)
+        if value is None or (required and isinstance(value, str) and not value.strip()):
+            if required:
+                self.fail(field, "is missing")
+            return ""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            self.fail(field, f"must be a string, got {type(value).__name__}")
+        return value
+
+    def moment(self, field: str) -> datetime | None:
+        """The field as an ISO date or datetime; ``None`` when absent or empty."""
+        text = self.text(field)
+        if not text:
+            return None
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(field, f"is not an ISO date: {text!r}")
 
 
 @dataclass(frozen=True, slots=True)
