@@ -223,3 +223,22 @@ def test_rows_survive_a_torn_last_line(tmp_path: Path) -> None:
     assert [r.problem_id for r in results.read()] == ["a"]
     results.append(ResultRow(problem_id="b", method="sstar", passed=False, hidden_tests=1))
     assert [r.problem_id for r in results.read()] == ["a", "b"]
+
+
+def test_a_server_that_cannot_be_reached_stops_the_run_and_keeps_finished_rows(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from codestar.errors import BackendUnreachableError
+
+    def answer(request: CompletionRequest) -> str:
+        if request.problem_id != "p0":
+            raise BackendUnreachableError("cannot connect to http://127.0.0.1:9/v1")
+        return answers(SOLVED)(request)
+
+    problems = PROBLEMS[:3]
+    first = run(engine, ScriptedBackend(answers(SOLVED)), ["sstar"], tmp_path, problems[:1])
+    assert [r.problem_id for r in first.rows] == ["p0"]
+    with pytest.raises(BackendUnreachableError):
+        run(engine, ScriptedBackend(answer), ["sstar"], tmp_path, problems)
+    kept = ResultsFile(tmp_path).read()
+    assert [r.problem_id for r in kept] == ["p0"] and not any(r.error for r in kept)

@@ -31,6 +31,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from codestar.cli.benchmark import load_reported
 from codestar.cli.common import emit_json, stderr, warn
 from codestar.cli.options import budget_options, llm_config, model_options
 from codestar.errors import ConfigError
@@ -270,11 +271,9 @@ def _report(evaluation: Evaluation, run_dir: Path) -> None:
 
 
 async def _run(
-    benchmark: str,
-    query: Any,
+    loaded: Any,
+    problems: list[Problem],
     *,
-    ids: tuple[str, ...],
-    limit: int | None,
     config: EvalConfig,
     llm: LLMConfig,
     api_key: str | None,
@@ -286,12 +285,7 @@ async def _run(
     from codestar.execution.engine import Engine
     from codestar.llm.session import open_session
     from codestar.pipeline.config import Models
-    from codestar.problems.benchmarks import load_benchmark
 
-    loaded = load_benchmark(benchmark, query)
-    if loaded.errors:
-        warn(f"{len(loaded.errors)} records could not be read, e.g. {loaded.errors[0]}")
-    problems = _select(loaded.problems, ids, limit)
     solve = config.solve
     limits = solve.limits or Limits()
     manifest = build_manifest(
@@ -562,18 +556,19 @@ def eval_command(
         problem_timeout_s=problem_timeout,
         grade_pool=pool,
     )
+    loaded = load_reported(benchmark, query)
+    problems = _select(loaded.problems, _split(problem_ids), limit)
     directory = run_dir or _default_run_dir(benchmark)
     _check_run_dir(directory)
     stderr.print(
-        f"[bold]eval {benchmark}[/]: {', '.join(chosen_methods)}; N={samples}, R={rounds}, "
-        f"model {llm.roles.generator.name}; run dir {directory}"
+        f"[bold]eval {loaded.name}[/]: {len(problems)} problems; {', '.join(chosen_methods)}; "
+        f"N={samples}, R={rounds}, model {llm.roles.generator.name}; run dir {directory}",
+        soft_wrap=True,
     )
     evaluation, budget_spent = asyncio.run(
         _run(
-            benchmark,
-            query,
-            ids=_split(problem_ids),
-            limit=limit,
+            loaded,
+            problems,
             config=config,
             llm=llm,
             api_key=api_key,

@@ -18,6 +18,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from codestar.cli.benchmark import load_reported
 from codestar.cli.common import emit_json, limits_option, stderr, stdout_console, warn
 from codestar.errors import ConfigError
 from codestar.evaluation.generations import Generation, read_generations
@@ -30,13 +31,8 @@ from codestar.problems.model import Problem, TestCase, TestSelection
 def _load(source: str, engine: Engine) -> list[Problem]:
     """The problems of a benchmark name or file, expected outputs computed if needed."""
     from codestar.evaluation.prepare import prepare_problems
-    from codestar.problems.benchmarks import load_benchmark
 
-    loaded = load_benchmark(source)
-    for error in loaded.errors[:5]:
-        warn(str(error))
-    if len(loaded.errors) > 5:
-        warn(f"... and {len(loaded.errors) - 5} more unreadable records")
+    loaded = load_reported(source)
     return list(asyncio.run(prepare_problems(loaded.problems, engine)).problems)
 
 

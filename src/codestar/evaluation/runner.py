@@ -13,7 +13,9 @@ an interrupted problem are answered by the run store. ``traces/<method>.jsonl`` 
 each solve's full trace, ``generations/<method>.json`` the selected programs in
 LiveCodeBench's format, ``summary.json`` the numbers.
 
-A problem whose model calls fail gets an ``error`` row and the others go on; any other
+A problem whose model calls fail gets an ``error`` row and the others go on, unless the
+failure is about the set-up (`FATAL_ERRORS`: no server, a wrong key or model name),
+which every problem would meet: that stops the run, keeping the finished rows. Any other
 exception is a bug and propagates. ``problem_timeout_s`` bounds one problem's wall
 time: once it has passed, that problem launches no more model calls and selects from
 what finished (its rows say ``stopped``).
@@ -31,7 +33,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codestar.errors import CodestarError, ConfigError
+from codestar.errors import (
+    AuthenticationError,
+    BackendUnreachableError,
+    CodestarError,
+    ConfigError,
+    LocalModelError,
+    ModelNotFoundError,
+)
 from codestar.evaluation.deadline import Deadline, with_deadline
 from codestar.evaluation.generations import Generation, write_generations
 from codestar.evaluation.manifest import write_json_atomic
@@ -46,6 +55,16 @@ from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem
 
 SUMMARY_FILE = "summary.json"
+
+#: Failures that are about the set-up, not the problem: every other problem would fail
+#: the same way, so the run stops (finished rows are kept; a rerun resumes).
+FATAL_ERRORS: tuple[type[CodestarError], ...] = (
+    AuthenticationError,
+    ModelNotFoundError,
+    BackendUnreachableError,
+    LocalModelError,
+    ConfigError,
+)
 
 #: Seconds past the problem's time limit after which a method still running is ended
 #: outright (its row is an error): in-flight executions and calls get this long.
@@ -262,6 +281,8 @@ async def _method(
         limit = deadline.seconds if deadline is not None else 0.0
         message = f"did not finish within the problem time limit ({limit:g} s)"
         return _error_row(base, message, started), None
+    except FATAL_ERRORS:
+        raise
     except CodestarError as error:
         return _error_row(base, f"{type(error).__name__}: {error}", started), None
     row = await _graded_row(base, problem, result, grader, config.grade_pool)
