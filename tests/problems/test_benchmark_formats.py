@@ -223,3 +223,12 @@ def test_a_gzipped_humaneval_file_is_detected(tmp_path: Path) -> None:
         stream.write(json.dumps(humaneval_record()) + "\n")
     (problem,) = load_problems(path).problems
     assert problem.id == "HumanEval/900" and [t.input for t in problem.public_tests] == ["2"]
+
+
+def test_the_schema_example_in_the_docs_loads() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "problems.md").read_text()
+    start = docs.index("```json\n", docs.index("## codestar's own JSONL schema")) + len("```json\n")
+    block = docs[start : docs.index("```", start)]
+    result = load_custom([json.loads(line) for line in block.splitlines()], strict=True)
+    assert [p.id for p in result.problems] == ["sum-of-two", "mean"]
+    assert [p.kind for p in result.problems] == [ProblemKind.STDIN, ProblemKind.FUNCTIONAL]
