@@ -1,11 +1,13 @@
 """Problems and tests: the data model and the loaders for benchmark formats.
 
+    load_benchmark(name, query)  a registered benchmark (or any file), filtered
     load_problems(path)          any supported file, format told by content
     load_livecodebench(source)   LiveCodeBench code_generation_lite records
     load_codecontests(source)    CodeContests records
     parse_statement(text)        a Markdown / plain-text statement
     select_problems(problems)    a contest-date window, difficulty, platform
     find_entry_point(code)       the function a functional problem calls
+    load_humaneval / load_evalplus / load_custom   HumanEval, EvalPlus, codestar's schema
 
 Names are re-exported lazily, so that the execution workers, which need only the model,
 do not import the loaders.
@@ -18,8 +20,19 @@ from typing import TYPE_CHECKING
 from codestar.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from codestar.problems.benchmarks import (
+        BENCHMARKS,
+        Benchmark,
+        BenchmarkQuery,
+        NoHiddenTestsWarning,
+        load_benchmark,
+    )
     from codestar.problems.codecontests import load_codecontests
+    from codestar.problems.custom import load_custom
     from codestar.problems.entrypoint import EntryPoint, find_entry_point
+    from codestar.problems.evalplus import load_evalplus
+    from codestar.problems.hub import DatasetUnavailableError
+    from codestar.problems.humaneval import load_humaneval
     from codestar.problems.livecodebench import (
         decode_private_test_cases,
         load_livecodebench,
@@ -31,6 +44,15 @@ if TYPE_CHECKING:
     from codestar.problems.statement import parse_statement
 
 _HOMES = {
+    "BENCHMARKS": "benchmarks",
+    "Benchmark": "benchmarks",
+    "BenchmarkQuery": "benchmarks",
+    "DatasetUnavailableError": "hub",
+    "NoHiddenTestsWarning": "benchmarks",
+    "load_benchmark": "benchmarks",
+    "load_custom": "custom",
+    "load_evalplus": "evalplus",
+    "load_humaneval": "humaneval",
     "EntryPoint": "entrypoint",
     "LoadResult": "records",
     "Problem": "model",
@@ -48,8 +70,13 @@ _HOMES = {
 }
 
 __all__ = [
+    "BENCHMARKS",
+    "Benchmark",
+    "BenchmarkQuery",
+    "DatasetUnavailableError",
     "EntryPoint",
     "LoadResult",
+    "NoHiddenTestsWarning",
     "Problem",
     "ProblemKind",
     "TestCase",
@@ -57,7 +84,11 @@ __all__ = [
     "decode_private_test_cases",
     "detect_format",
     "find_entry_point",
+    "load_benchmark",
     "load_codecontests",
+    "load_custom",
+    "load_evalplus",
+    "load_humaneval",
     "load_livecodebench",
     "load_problems",
     "parse_statement",

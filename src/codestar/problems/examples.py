@@ -1,9 +1,8 @@
 """Find the example calls of a function in a prompt: the natural public tests.
 
-HumanEval-style prompts show examples in their docstring in several dialects::
+HumanEval-style prompts show examples in their docstring in several dialects: a doctest
+line (``>>> add(2, 3)`` with ``5`` below it), or one line such as::
 
-    >>> add(2, 3)
-    5
     add(2, 3) == 5
     add(2, 3) ➞ 5
     add(2, 3) => 5
