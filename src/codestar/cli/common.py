@@ -7,6 +7,7 @@ summaries go to stderr, so that `codestar ... --json | jq` always gets clean JSO
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,13 @@ from rich.console import Console
 
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
+from codestar.llm.spec import ModelSpec
 from codestar.problems.loading import load_problems
 from codestar.problems.model import Problem
 
-stderr = Console(stderr=True, highlight=False)
+#: soft_wrap: lines are never cut at the console's width (80 columns when stderr is a
+#: file or a pipe); a terminal wraps them itself.
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def stdout_console() -> Console:
@@ -69,3 +73,18 @@ def limits_option(timeout: float | None, memory_mb: int | None) -> Limits:
         )
     except ValueError as error:
         raise click.BadParameter(str(error)) from error
+
+
+def server_model(
+    model: str | None, base_url: str | None, api_key: str | None, configured: ModelSpec
+) -> str | None:
+    """``--model``, or, given ``--base-url`` and no model named anywhere, the one model
+    that server serves (a `ConfigError` saying to pass ``--model`` when it serves several
+    or does not say). Never the embedded model for a URL the user gave."""
+    if base_url is None or model is not None or not configured.local:
+        return model
+    from codestar.llm.listing import only_model
+
+    name = only_model(base_url, api_key=api_key or os.environ.get("OPENAI_API_KEY"))
+    stderr.print(f"model {name}: the one model {base_url} serves", markup=False)
+    return name

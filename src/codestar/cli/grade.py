@@ -31,8 +31,13 @@ from codestar.problems.model import Problem, TestCase
 )  # fmt: skip
 @click.option("--timeout", type=float, help="Wall-clock seconds per test. [default: 6]")
 @click.option("--memory", "memory_mb", type=int, help="Memory limit in MiB. [default: 2048]")
-@click.option("--workers", type=int, help="Programs run in parallel. [default: cores]")
-@click.option("-k", "ks", multiple=True, type=int, help="Also report pass@k (repeatable).")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Programs run in parallel. [default: cores]"
+)
+@click.option(
+    "-k", "ks", multiple=True, type=click.IntRange(min=1),
+    help="Also report pass@k (repeatable), e.g. -k 1 -k 5.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every result.")
 def grade(
     problems_file: Path,
