@@ -51,7 +51,7 @@ def test_a_base_url_flag_applies_to_the_models_named_by_flags() -> None:
     assert mixed.roles.spec_for("judge").local and not mixed.roles.generator.local
     # A URL is never ignored: the embedded generator cannot use it.
     for model in (None, "local", "local:1.5b"):
-        with pytest.raises(ConfigError, match="--base-url .* needs the name of a model"):
+        with pytest.raises(ConfigError, match=r"--base-url .* needs the name of a model"):
             LLMConfig().with_flags(model=model, base_url="http://127.0.0.1:8/v1")
     with pytest.raises(ConfigError, match="not an http"):
         LLMConfig().with_flags(model="m", base_url="127.0.0.1:8/v1")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -20,6 +22,8 @@ from codestar.execution.types import Limits
 from codestar.llm.spec import ModelSpec
 from codestar.problems.loading import load_problems
 from codestar.problems.model import Problem
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: soft_wrap: lines are never cut at the console's width (80 columns when stderr is a
 #: file or a pipe); a terminal wraps them itself.
@@ -64,15 +68,32 @@ def load_one_problem(path: Path, problem_id: str | None) -> Problem:
     )
 
 
+def config_file_option(help: str) -> Callable[[F], F]:
+    """The ``--config FILE`` option (a codestar.toml), with this help text."""
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help=help,
+    )
+
+
 def limits_option(timeout: float | None, memory_mb: int | None) -> Limits:
-    defaults = Limits()
+    """The limits of ``--timeout`` and ``--memory`` (defaults for those not given);
+    a bad value is a usage error naming its option."""
+    limits = Limits()
     try:
-        return Limits(
-            timeout_s=timeout if timeout is not None else defaults.timeout_s,
-            memory_mb=memory_mb if memory_mb is not None else defaults.memory_mb,
-        )
+        if timeout is not None:
+            limits = replace(limits, timeout_s=timeout)
     except ValueError as error:
-        raise click.BadParameter(str(error)) from error
+        raise click.BadParameter(str(error), param_hint="'--timeout'") from error
+    try:
+        if memory_mb is not None:
+            limits = replace(limits, memory_mb=memory_mb)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--memory'") from error
+    return limits
 
 
 def server_model(

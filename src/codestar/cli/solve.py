@@ -29,7 +29,14 @@ import click
 from rich.live import Live
 from rich.markup import escape
 
-from codestar.cli.common import emit_json, load_one_problem, server_model, stderr, warn
+from codestar.cli.common import (
+    config_file_option,
+    emit_json,
+    load_one_problem,
+    server_model,
+    stderr,
+    warn,
+)
 from codestar.cli.progress import SolveProgress
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
@@ -275,13 +282,9 @@ def _meter(local: LocalBackend | None) -> CpuMeter | None:
     help="Store every model call here so a rerun resumes with no repeated call, "
     "e.g. --run-dir runs/p1. Default: nothing is stored.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
-    "override it), e.g. --config codestar.toml.",
+@config_file_option(
+    "codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
+    "override it), e.g. --config codestar.toml."
 )
 @click.option(
     "--max-total-tokens",
