@@ -17,6 +17,10 @@ goes to the kind that has waited longest. So neither side starves.
 - `CpuArbiter.generation()`: an async context manager the local backend enters around
   each request.
 
+`CpuMeter` measures what the arbitration cannot control: the share of its threads' CPU
+time the server gets during generation phases. Far below 1, processes outside codestar
+are using the cores (doctor and solve's summary then say so).
+
 It arbitrates only between work that asks it; it does not pin threads, change priorities
 or restart the server. Remote backends do not use it: their generation costs no local CPU.
 """
@@ -263,8 +267,8 @@ class CpuShare:
         rate = f" ({tokens_per_s:.1f} tokens/s)" if tokens_per_s else ""
         return (
             f"the embedded model got {100 * self.share:.0f}% of its {self.threads} threads' "
-            f"CPU time while generating{rate}: other processes are using the cores, so it "
-            f"runs at about {100 * self.share:.0f}% of what this machine can do"
+            f"CPU time while generating{rate}: other processes are using the cores, and "
+            "llama.cpp runs several times slower than on free ones"
         )
 
 
