@@ -46,8 +46,8 @@ AFTER_EVENT = {
 class SolveProgress:
     """Counts pipeline events and model calls; renders them as one status line.
 
-    ``starting`` tells whether the embedded model is still starting (its server is not
-    up yet); with ``live`` False, every event and change of stage writes a line.
+    ``starting`` tells whether the embedded model is (still) to be started: its server
+    is not up yet; with ``live`` False, every event and change of stage writes a line.
     """
 
     def __init__(
@@ -97,14 +97,16 @@ class SolveProgress:
             self._emit()
 
     def stage(self) -> str:
-        in_flight = self.activity.snapshot().in_flight
-        if in_flight and self._starting():
+        if self._starting():
             return "starting the model"
+        in_flight = self.activity.snapshot().in_flight
         named = dict.fromkeys(CALL_STAGES.get(stage, stage) for stage in in_flight)
         if named:
             return " + ".join(named)
         if self._last_event is None:
-            return "starting"
+            snapshot = self.activity.snapshot()
+            answered = snapshot.usage.calls + snapshot.cached_calls + snapshot.failed_calls
+            return "running tests" if answered else "starting"
         if self._last_event in AFTER_EVENT:
             return AFTER_EVENT[self._last_event]
         # Inputs may be written while candidates are still sampled: clustering starts
@@ -135,12 +137,14 @@ class SolveProgress:
     def render(self) -> Text:
         return Text(self.line(), style="cyan")
 
-    def _calls_changed(self) -> None:
-        if self.live:
-            return
-        stage = self.stage()
-        if stage != self._last_stage:
+    def refresh(self) -> None:
+        """Write a line if the stage changed since the last one (in a log; a terminal's
+        live line redraws by itself)."""
+        if not self.live and self.stage() != self._last_stage:
             self._emit()
+
+    def _calls_changed(self) -> None:
+        self.refresh()
 
     def _emit(self) -> None:
         with self._lock:

@@ -43,12 +43,11 @@ from codestar.execution.types import Limits
 from codestar.llm.accounting import LedgerReport, PriceTable
 from codestar.llm.activity import Activity, WatchedBackend
 from codestar.llm.config import LLMConfig, load_config
-from codestar.llm.cpu import CpuMeter, shared_arbiter
+from codestar.llm.cpu import CpuMeter, CpuShare, shared_arbiter
 from codestar.llm.roles import ROLES
 from codestar.llm.session import LLMSession
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import METHODS
-from codestar.pipeline.orchestrator import Event
 from codestar.pipeline.orchestrator import solve as solve_problem
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem, ProblemKind
@@ -154,8 +153,9 @@ async def _run(
     prices: PriceTable,
     progress: SolveProgress,
     meter: CpuMeter | None,
-) -> tuple[SolveResult, LedgerReport]:
-    """The result, and the run's books (earlier processes on the same run dir included)."""
+) -> tuple[SolveResult, LedgerReport, CpuShare | None]:
+    """The result, the run's books (earlier processes on the same run dir included) and
+    the embedded model's CPU share (measured before its server stops)."""
     # Imported here: the engine is not needed to check options.
     from codestar.execution.engine import Engine
 
@@ -175,11 +175,13 @@ async def _run(
             judge=watched["judge"],
         )
 
-        def on_event(event: Event) -> None:
+        local = _local_backend(session)
+        if local is not None:
+            # Started before the run, so the CPU meter's baseline holds no model loading.
+            progress.refresh()
+            await local.start()
             if meter is not None:
-                meter.sample()  # the baseline: the first event after the server started
-            progress(event)
-
+                meter.sample()
         # With a run store, executions are kept there too: a resumed run sees the same
         # verdicts (timeouts included) as the interrupted one.
         with Engine(limits=config.limits, gate=gate, cache=session.store) as engine:
@@ -189,10 +191,11 @@ async def _run(
                 models=models,
                 engine=engine,
                 config=config,
-                progress=on_event,
+                progress=progress,
                 prices=prices,
             )
-        return result, session.ledger.report()
+        share = meter.share() if meter is not None else None
+        return result, session.ledger.report(), share
     finally:
         await session.aclose()
 
@@ -433,7 +436,7 @@ def solve(
     )
     meter = _meter(local)
     with live if live is not None else contextlib.nullcontext():
-        result, books = asyncio.run(
+        result, books, share = asyncio.run(
             _run(
                 problem,
                 session,
@@ -445,11 +448,10 @@ def solve(
             )
         )
     rate = activity.snapshot().tokens_per_s
-    share = meter.share() if meter is not None else None
     for line in _summary(result):
         stderr.print(line, markup=False)
     if rate is not None:
-        stderr.print(f"model: {rate:.1f} tokens/s while generating", markup=False)
+        stderr.print(f"model: {rate:.1f} tokens/s with calls in flight", markup=False)
     if share is not None and share.contended:
         warn(escape(share.describe(rate)))
     if run_dir is not None:
