@@ -123,6 +123,9 @@ def test_help_explains_every_option_with_an_example() -> None:
     ):
         assert option in shown.stdout
     assert "e.g." in shown.stdout and "codestar solve examples/" in shown.stdout
+    # -m is "model" in the tools people know (llm -m): codestar gives it no meaning.
+    assert not re.search(r"^\s+-m[ ,]", shown.stdout, re.M)
+    assert "--method [" in shown.stdout
 
 
 def test_solve_prints_the_program_and_a_summary(server: str, tmp_path: Path) -> None:
