@@ -60,9 +60,15 @@ def respond(body: dict[str, Any], choice: int = 0) -> str:
 
 
 def start_server(
-    script: tuple[Fault, ...] = (), *, latency_s: float = 0.0, models: tuple[str, ...] | None = None
+    script: tuple[Fault, ...] = (),
+    *,
+    latency_s: float = 0.0,
+    models: tuple[str, ...] | None = None,
+    lists_models: bool = True,
 ) -> FaultServer:
-    return FaultServer(script, responder=respond, latency_s=latency_s, models=models).start()
+    return FaultServer(
+        script, responder=respond, latency_s=latency_s, models=models, lists_models=lists_models
+    ).start()
 
 
 def request_key(messages: Any, seed: Any) -> str:
@@ -72,10 +78,18 @@ def request_key(messages: Any, seed: Any) -> str:
 
 
 def codestar_solve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return codestar("solve", *args, timeout=timeout)
+
+
+def codestar(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m codestar ARGS`` as a user would (``env``: the whole environment)."""
     return subprocess.run(
-        [sys.executable, "-m", "codestar", "solve", *args],
+        [sys.executable, "-m", "codestar", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=REPO,
+        env=env,
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -16,6 +17,9 @@ from typing import ClassVar
 import pytest
 
 from codestar.problems.loading import load_problems
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
+from modelrate import LONGEST_S, time_budget_s
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -119,6 +123,9 @@ def test_help_explains_every_option_with_an_example() -> None:
     ):
         assert option in shown.stdout
     assert "e.g." in shown.stdout and "codestar solve examples/" in shown.stdout
+    # -m is "model" in the tools people know (llm -m): codestar gives it no meaning.
+    assert not re.search(r"^\s+-m[ ,]", shown.stdout, re.M)
+    assert "--method [" in shown.stdout
 
 
 def test_solve_prints_the_program_and_a_summary(server: str, tmp_path: Path) -> None:
@@ -203,8 +210,11 @@ def test_bad_options_are_one_line_errors(server: str) -> None:
 
 
 @pytest.mark.model
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(LONGEST_S + 300)
 def test_the_embedded_model_solves_an_example() -> None:
+    # Worst case: 2 samples and 2 repairs, inputs and one comparison (distinguishing
+    # input, judge) of 160 tokens each, plus their prompts' processing.
+    budget = time_budget_s(2000)
     done = codestar(
         str(EXAMPLES / "sum-of-two.json"),
         "-n",
@@ -212,11 +222,11 @@ def test_the_embedded_model_solves_an_example() -> None:
         "--rounds",
         "1",
         "--max-tokens",
-        "256",
+        "160",
         "--inputs",
         "2",
         "--json",
-        timeout=600,
+        timeout=budget,
     )
     assert done.returncode == 0, done.stderr
     trace = json.loads(done.stdout)
@@ -224,6 +234,11 @@ def test_the_embedded_model_solves_an_example() -> None:
     assert len(trace["candidates"]) == 2
     assert trace["usage"]["generate"]["calls"] == 2
     assert trace["program"] and "print" in trace["program"]
+    # The progress said what was happening, the model's start included, in one line each.
+    stages = [line.split(" · ")[0] for line in done.stderr.splitlines() if "tok/s" in line]
+    assert stages[0] in ("starting", "starting the model") and "sampling" in stages
+    assert "starting the model" in stages
+    assert re.search(r"^model: \d+\.\d tokens/s with calls in flight$", done.stderr, re.M)
 
 
 def test_each_role_can_have_its_own_model(server: str) -> None:

@@ -107,7 +107,10 @@ class FaultServer:
     choice, like llama.cpp) or ``reject`` (HTTP 400). ``models``, when given, are the
     only model names it serves; others get a 404. ``responder(body, choice)``, when
     given, writes the text of ok replies instead of `reply_text` (a scripted model for
-    whole-pipeline runs), and ``latency_s`` delays every ok reply.
+    whole-pipeline runs), and ``latency_s`` delays every ok reply. ``lists_models``
+    False makes ``GET /models`` a 404, as on servers that do not list their models, and
+    ``listing_key`` makes it a 401 without that bearer key; ``model_listings`` counts the
+    listings it answered.
     """
 
     def __init__(
@@ -118,8 +121,13 @@ class FaultServer:
         models: Iterable[str] | None = None,
         responder: Callable[[dict[str, Any], int], str] | None = None,
         latency_s: float = 0.0,
+        lists_models: bool = True,
+        listing_key: str | None = None,
     ) -> None:
+        self.listing_key = listing_key
         self.responder = responder or reply_text
+        self.lists_models = lists_models
+        self.model_listings = 0
         self.latency_s = latency_s
         self._script: deque[Fault] = deque(script)
         self.n_mode: NMode = n_mode
@@ -239,6 +247,14 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self._send(code, json.dumps(payload).encode(), headers)
 
         def do_GET(self) -> None:
+            if not server.lists_models:
+                self._error(404, "Not Found")
+                return
+            wanted = f"Bearer {server.listing_key}"
+            if server.listing_key and self.headers.get("Authorization") != wanted:
+                self._error(401, "Incorrect API key provided")
+                return
+            server.model_listings += 1
             names = sorted(server.models) if server.models is not None else ["fault-model"]
             data = {"object": "list", "data": [{"id": name, "object": "model"} for name in names]}
             self._send(200, json.dumps(data).encode())

@@ -45,8 +45,16 @@ def test_a_base_url_flag_applies_to_the_models_named_by_flags() -> None:
     assert config.roles.spec_for("input_writer").base_url == "http://127.0.0.1:8/v1"
     # The file's judge keeps the file's endpoint: only flags were moved.
     assert config.roles.spec_for("judge").base_url == "http://127.0.0.1:9/v1"
-    local = LLMConfig().with_flags(roles={"judge": "local"}, base_url="http://127.0.0.1:8/v1")
-    assert local.roles.spec_for("judge").local and local.roles.generator.local
+    mixed = LLMConfig().with_flags(
+        model="m", roles={"judge": "local"}, base_url="http://127.0.0.1:8/v1"
+    )
+    assert mixed.roles.spec_for("judge").local and not mixed.roles.generator.local
+    # A URL is never ignored: the embedded generator cannot use it.
+    for model in (None, "local", "local:1.5b"):
+        with pytest.raises(ConfigError, match=r"--base-url .* needs the name of a model"):
+            LLMConfig().with_flags(model=model, base_url="http://127.0.0.1:8/v1")
+    with pytest.raises(ConfigError, match="not an http"):
+        LLMConfig().with_flags(model="m", base_url="127.0.0.1:8/v1")
     with pytest.raises(ConfigError, match="unknown role"):
         LLMConfig().with_flags(roles={"critic": "x"})
 

@@ -1,18 +1,28 @@
 """The CPU arbiter: generation and execution take turns, neither starves, nothing leaks.
 
 Real threads and a real event loop; the "work" is sleeping, so these tests measure the
-arbiter's ordering, not the machine.
+arbiter's ordering, not the machine. The CPU meter is measured on real spinning
+processes pinned to one core.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
-from codestar.llm.cpu import CpuArbiter, shared_arbiter
+from codestar.llm.cpu import (
+    CONTENDED_SHARE,
+    CpuArbiter,
+    CpuMeter,
+    process_cpu_seconds,
+    shared_arbiter,
+)
 
 Interval = tuple[str, float, float]
 
@@ -153,3 +163,65 @@ def test_execution_refuses_to_block_an_event_loop() -> None:
 
 def test_the_shared_arbiter_is_one_per_process() -> None:
     assert shared_arbiter() is shared_arbiter()
+
+
+def test_generation_phases_are_timed() -> None:
+    arbiter = CpuArbiter()
+
+    async def generate(seconds: float) -> None:
+        async with arbiter.generation():
+            await asyncio.sleep(seconds)
+
+    async def both() -> None:
+        await asyncio.gather(generate(0.3), generate(0.2))  # one phase of about 0.3 s
+
+    asyncio.run(both())
+    timed = arbiter.stats().generation_s
+    assert 0.3 <= timed < 1.5
+    assert arbiter.stats().phase is None
+    time.sleep(0.2)  # no phase runs: the clock stands still
+    assert arbiter.stats().generation_s == timed
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_the_meter_sees_a_process_that_shares_its_core() -> None:
+    """A spinning "server" pinned to one core beside three spinning programs on the same
+    core gets at most about a quarter of it, whatever else the machine does."""
+
+    def spinner() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-c", "while True: pass"],
+            preexec_fn=lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}),
+        )
+
+    server, *others = [spinner() for _ in range(4)]
+    try:
+        arbiter = CpuArbiter()
+        meter = CpuMeter(lambda: process_cpu_seconds(server.pid), arbiter, threads=1)
+
+        async def generate() -> None:
+            async with arbiter.generation():
+                meter.sample()
+                await asyncio.sleep(2.0)
+
+        asyncio.run(generate())
+        share = meter.share()
+    finally:
+        for process in (server, *others):
+            process.kill()
+            process.wait()
+    assert share is not None and 1.8 <= share.wall_s < 4
+    assert share.share < CONTENDED_SHARE and share.contended
+    assert "other processes are using the cores" in share.describe(2.5)
+    assert "(2.5 tokens/s)" in share.describe(2.5)
+
+
+def test_the_meter_needs_a_baseline_and_enough_time() -> None:
+    arbiter = CpuArbiter()
+    cpu = iter([None, 5.0, 5.0, 6.0])
+    meter = CpuMeter(lambda: next(cpu), arbiter, threads=2)
+    meter.sample()  # the server is not running yet: no baseline
+    assert meter.share() is None
+    meter.sample()  # baseline 5.0 CPU seconds, no generation yet
+    assert meter.share() is None  # under a second of generation: too short to tell
+    assert process_cpu_seconds(2**22 + 12345) is None  # no such process

@@ -241,3 +241,16 @@ def test_backend_survives_a_second_event_loop(server: FaultServer) -> None:
         assert asyncio.run(backend.complete(request())).text == reply_text(
             {"messages": [{"content": "hello"}]}
         )
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_a_refused_connection_on_this_machine_is_not_retried(host: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # The default policy: six retries, 16 s or more of backoff before giving up.
+    backend = OpenAIBackend("m", base_url=f"http://{host}:{port}/v1", timeout_s=5)
+    started = time.monotonic()
+    with pytest.raises(BackendUnreachableError, match="connection refused"):
+        complete(backend)
+    assert time.monotonic() - started < 5

@@ -41,7 +41,11 @@ def _snippet(text: str | None, width: int = 40) -> str:
     "--timeout", type=float, help="Wall-clock seconds per test (fractions allowed). [default: 6]"
 )
 @click.option("--memory", "memory_mb", type=int, help="Memory limit in MiB. [default: 2048]")
-@click.option("--float-tolerance", type=float, help="Accept numbers within this tolerance.")
+@click.option(
+    "--float-tolerance",
+    type=click.FloatRange(min=0),
+    help="Accept numbers within this tolerance, e.g. --float-tolerance 1e-6.",
+)
 @click.option("--stop-on-failure", is_flag=True, help="Stop at the first test that fails.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def check(
@@ -67,12 +71,12 @@ def check(
       codestar check examples/sum-of-two.json solution.py
       codestar check lcb.jsonl prog.py --problem 2727 --tests public --json
     """
+    limits = limits_option(timeout, memory_mb)
     problem = load_one_problem(problem_file, problem_id)
     tests = problem.tests(which)  # type: ignore[arg-type]
     if not tests:
         raise ConfigError(f"problem {problem.id!r} has no {which} tests", hint="try --tests all")
     source = program.read_text(encoding="utf-8", errors="replace")
-    limits = limits_option(timeout, memory_mb)
     with Engine(workers=1, limits=limits, rule=GradingRule(float_tolerance)) as engine:
         result = engine.run(
             Program.for_problem(source, problem), tests, stop_on_failure=stop_on_failure

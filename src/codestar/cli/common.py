@@ -7,19 +7,27 @@ summaries go to stderr, so that `codestar ... --json | jq` always gets clean JSO
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
+from codestar.llm.spec import ModelSpec
 from codestar.problems.loading import load_problems
 from codestar.problems.model import Problem
 
-stderr = Console(stderr=True, highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: soft_wrap: lines are never cut at the console's width (80 columns when stderr is a
+#: file or a pipe); a terminal wraps them itself.
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def stdout_console() -> Console:
@@ -60,12 +68,44 @@ def load_one_problem(path: Path, problem_id: str | None) -> Problem:
     )
 
 
+def config_file_option(help: str) -> Callable[[F], F]:
+    """The ``--config FILE`` option (a codestar.toml), with this help text."""
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help=help,
+    )
+
+
 def limits_option(timeout: float | None, memory_mb: int | None) -> Limits:
-    defaults = Limits()
+    """The limits of ``--timeout`` and ``--memory`` (defaults for those not given);
+    a bad value is a usage error naming its option."""
+    limits = Limits()
     try:
-        return Limits(
-            timeout_s=timeout if timeout is not None else defaults.timeout_s,
-            memory_mb=memory_mb if memory_mb is not None else defaults.memory_mb,
-        )
+        if timeout is not None:
+            limits = replace(limits, timeout_s=timeout)
     except ValueError as error:
-        raise click.BadParameter(str(error)) from error
+        raise click.BadParameter(str(error), param_hint="'--timeout'") from error
+    try:
+        if memory_mb is not None:
+            limits = replace(limits, memory_mb=memory_mb)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--memory'") from error
+    return limits
+
+
+def server_model(
+    model: str | None, base_url: str | None, api_key: str | None, configured: ModelSpec
+) -> str | None:
+    """``--model``, or, given ``--base-url`` and no model named anywhere, the one model
+    that server serves (a `ConfigError` saying to pass ``--model`` when it serves several
+    or does not say). Never the embedded model for a URL the user gave."""
+    if base_url is None or model is not None or not configured.local:
+        return model
+    from codestar.llm.listing import only_model
+
+    name = only_model(base_url, api_key=api_key or os.environ.get("OPENAI_API_KEY"))
+    stderr.print(f"model {name}: the one model {base_url} serves", markup=False)
+    return name

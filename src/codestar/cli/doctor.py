@@ -6,30 +6,47 @@ Two groups of checks, each a `Check` with what it found and, when it failed, the
   and one tiny program really run and graded;
 - the model: the backend starts (for ``local``: the weights are assembled and llama.cpp
   answers), the server is reachable and lists the model (remote servers), one tiny
-  completion at temperature 0 (its latency), and the generation rate in tokens/s.
+  completion at temperature 0 (its latency), and the generation rate in tokens/s. For
+  the embedded model the rate check also measures the share of its threads' CPU time
+  llama.cpp got: far below all of it, another process is using the cores, and the check
+  warns (a warning is not a failure).
+
+The model is ``--model``, or the ``[model]`` of ``--config FILE``, or, with ``--base-url``
+alone, the one model that server lists. Options that contradict each other (a key or
+URL for the embedded model, a URL that is not HTTP) are one ``error:`` line and exit
+status 2 before any check runs.
 
 Exit status 0 when everything works, 1 otherwise. ``--json`` prints one object with
-``ok``, ``checks``, ``latency_s`` and ``tokens_per_s``. It never prints an API key.
+``ok``, ``model``, ``checks``, ``latency_s``, ``tokens_per_s`` and ``cpu_share``. It never
+prints an API key.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
 
-from codestar.cli.common import emit_json, stdout_console
-from codestar.errors import CodestarError
+from codestar.cli.common import config_file_option, emit_json, stdout_console
+from codestar.errors import (
+    AuthenticationError,
+    BackendError,
+    BackendUnreachableError,
+    CodestarError,
+    ConfigError,
+)
 from codestar.llm.backend import Backend
+from codestar.llm.config import LLMConfig, load_config
+from codestar.llm.cpu import CpuMeter, shared_arbiter
+from codestar.llm.listing import check_base_url, list_models
+from codestar.llm.spec import ModelSpec, parse_model_spec
 from codestar.llm.types import CompletionRequest, Message, SamplingParams
 
 TINY = CompletionRequest(
@@ -53,6 +70,7 @@ class Check:
     ok: bool
     detail: str
     fix: str | None = None
+    warning: bool = False  #: it works, but not as well as it should (still ``ok``)
 
 
 @dataclass(slots=True)
@@ -60,6 +78,8 @@ class Findings:
     checks: list[Check]
     latency_s: float | None = None
     tokens_per_s: float | None = None
+    cpu_share: float | None = None  #: of the embedded model's threads, while generating
+    model: str | None = None
     isolation: dict[str, Any] | None = None
 
     @property
@@ -122,15 +142,23 @@ def check_sandbox(findings: Findings) -> None:
 
 
 async def check_model(
-    findings: Findings, spec: str, base_url: str | None, api_key: str | None
+    findings: Findings, spec: ModelSpec | None, base_url: str | None, api_key: str | None
 ) -> None:
+    """Check ``spec``; with ``spec`` None, the one model that ``base_url`` serves."""
+    if spec is None:
+        assert base_url is not None
+        spec = await _served_model(findings, base_url, api_key)
+        if spec is None:
+            return
+    findings.model = spec.name
     try:
-        backend = _open(spec, base_url, api_key)
+        backend = _open(spec, api_key)
     except CodestarError as error:
         findings.add("model", "backend", False, str(error.args[0]), error.hint)
         return
     try:
-        if not await _start(findings, backend, spec, api_key):
+        key = api_key or (os.environ.get(spec.api_key_env) if spec.api_key_env else None)
+        if not await _start(findings, backend, key):
             return
         try:
             tiny = await backend.complete(TINY)
@@ -145,33 +173,101 @@ async def check_model(
             f"answered {tiny.text.strip()[:40]!r} in {tiny.latency_s:.2f} s",
             None if tiny.text.strip() else "the model returned an empty answer",
         )
-        try:
-            rate = await backend.complete(RATE)
-        except CodestarError as error:
-            findings.add("model", "rate", False, str(error.args[0]), error.hint)
-            return
-        tokens = rate.usage.completion_tokens
-        if tokens and rate.latency_s > 0:
-            findings.tokens_per_s = round(tokens / rate.latency_s, 2)
-        findings.add(
-            "model",
-            "rate",
-            bool(findings.tokens_per_s),
-            f"{findings.tokens_per_s} tokens/s ({tokens} tokens in "
-            f"{rate.latency_s:.2f} s, prompt included)",
-            None if tokens else "the server reported no token usage",
-        )
+        await _check_rate(findings, backend)
     finally:
         await backend.aclose()
 
 
-def _open(spec: str, base_url: str | None, api_key: str | None) -> Backend:
+async def _check_rate(findings: Findings, backend: Backend) -> None:
+    """The generation rate, and, for the embedded model, whether it got its cores."""
+    meter = _meter(backend)
+    if meter is not None:
+        meter.sample()
+    try:
+        rate = await backend.complete(RATE)
+    except CodestarError as error:
+        findings.add("model", "rate", False, str(error.args[0]), error.hint)
+        return
+    tokens = rate.usage.completion_tokens
+    if tokens and rate.latency_s > 0:
+        findings.tokens_per_s = round(tokens / rate.latency_s, 2)
+    detail = (
+        f"{findings.tokens_per_s} tokens/s ({tokens} tokens in "
+        f"{rate.latency_s:.2f} s, prompt included)"
+    )
+    share = meter.share(min_wall_s=0.1) if meter is not None else None
+    if share is not None:
+        findings.cpu_share = round(share.share, 3)
+    if share is not None and share.contended:
+        findings.add(
+            "model",
+            "rate",
+            True,
+            f"{detail}; {share.describe(findings.tokens_per_s)}",
+            "stop what else is using the CPU (top shows it) for full speed; results "
+            "are the same, only slower",
+            warning=True,
+        )
+        return
+    findings.add(
+        "model",
+        "rate",
+        bool(findings.tokens_per_s),
+        detail,
+        None if tokens else "the server reported no token usage",
+    )
+
+
+def _meter(backend: Backend) -> CpuMeter | None:
+    """For the embedded model: measures the CPU share its server gets."""
+    from codestar.llm.local import LocalBackend
+
+    if not isinstance(backend, LocalBackend) or backend.server is None:
+        return None
+    server = backend.server
+    return CpuMeter(server.cpu_seconds, backend.arbiter or shared_arbiter(), server.threads)
+
+
+def _open(spec: ModelSpec, api_key: str | None) -> Backend:
     from codestar.llm.spec import open_backend
 
-    return open_backend(spec, base_url=base_url, api_key=api_key, max_retries=1, timeout_s=120)
+    return open_backend(spec, api_key=api_key, max_retries=1, timeout_s=120)
 
 
-async def _start(findings: Findings, backend: Backend, spec: str, api_key: str | None) -> bool:
+async def _served_model(findings: Findings, base_url: str, api_key: str | None) -> ModelSpec | None:
+    """The spec of the one model ``base_url`` serves, or None (with failed checks)."""
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    listed = await _listing(findings, base_url, key)
+    if listed is None:
+        return None
+    if len(listed) != 1:
+        findings.add(
+            "model",
+            "listed",
+            False,
+            f"no --model given and the server serves {len(listed)} models",
+            f"pass --model, one of: {', '.join(listed[:8])}" if listed else "pass --model NAME",
+        )
+        return None
+    findings.add("model", "listed", True, f"using {listed[0]!r}, the one model it serves")
+    return parse_model_spec(listed[0], base_url=base_url)
+
+
+async def _listing(findings: Findings, url: str, key: str | None) -> list[str] | None:
+    """The server's models, with a "server" check; None when it cannot be asked."""
+    try:
+        listed = await asyncio.to_thread(list_models, url, api_key=key)
+    except (BackendUnreachableError, AuthenticationError) as error:
+        findings.add("model", "server", False, str(error.args[0]), error.hint)
+        return None
+    except BackendError as error:
+        findings.add("model", "server", True, f"{url} answers; {error.args[0]}")
+        return None
+    findings.add("model", "server", True, f"{url} answers and serves {len(listed)} model(s)")
+    return listed
+
+
+async def _start(findings: Findings, backend: Backend, api_key: str | None) -> bool:
     """Start a local backend, or check that a remote server answers and lists the model."""
     start = getattr(backend, "start", None)
     if start is not None:  # the embedded model: weights, then llama.cpp
@@ -193,19 +289,12 @@ async def _start(findings: Findings, backend: Backend, spec: str, api_key: str |
     if not url:
         return True
     key = api_key or os.environ.get("OPENAI_API_KEY")
-    listed = await asyncio.to_thread(_list_models, url, key)
-    if isinstance(listed, str):
-        reachable = not listed.startswith("unreachable")
-        findings.add(
-            "model",
-            "server",
-            reachable,
-            f"{url}/models: {listed}",
-            None if reachable else "is the server running? check --base-url or OPENAI_BASE_URL",
-        )
-        return reachable
+    before = len(findings.checks)
+    listed = await _listing(findings, url, key)
+    if listed is None:
+        # A server that does not list its models may still answer: go on unless it failed.
+        return findings.checks[before].ok
     present = backend.model in listed
-    findings.add("model", "server", True, f"{url} answers and serves {len(listed)} model(s)")
     findings.add(
         "model",
         "listed",
@@ -216,39 +305,41 @@ async def _start(findings: Findings, backend: Backend, spec: str, api_key: str |
     return present
 
 
-def _list_models(url: str, key: str | None) -> list[str] | str:
-    """The model ids a server lists, or a sentence saying why there are none."""
-    request = urllib.request.Request(url + "/models")
-    if key:
-        request.add_header("Authorization", f"Bearer {key}")
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            data = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return f"HTTP {error.code} (listing models is not supported or the key is wrong)"
-    except (OSError, ValueError) as error:
-        return f"unreachable ({error})"
-    entries = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        return "answered without a model list"
-    return [str(entry.get("id")) for entry in entries if isinstance(entry, dict)]
-
-
 @click.command(name="doctor")
 @click.option(
     "--model",
-    "spec",
-    default="local",
-    show_default=True,
-    help="Model to check: local, local:1.5b, local:PATH or a server's model name.",
+    "model",
+    default=None,
+    help="Model to check: local (the default), local:1.5b, local:PATH or a server's model "
+    "name; with --base-url alone, the one model that server serves.",
 )
 @click.option(
-    "--base-url", default=None, help="OpenAI-compatible server (default: OPENAI_BASE_URL)."
+    "--base-url",
+    default=None,
+    help="OpenAI-compatible server, e.g. --base-url http://127.0.0.1:8000/v1 "
+    "(default: OPENAI_BASE_URL).",
 )
-@click.option("--api-key", default=None, help="API key (default: OPENAI_API_KEY).")
+@click.option("--api-key", default=None, help="API key for --base-url (default: OPENAI_API_KEY).")
+@config_file_option(
+    "Check the [model] of this codestar.toml (flags override it), e.g. --config codestar.toml."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def doctor(spec: str, base_url: str | None, api_key: str | None, as_json: bool) -> None:
-    """Check a model backend and the sandbox end to end; exit 1 if something is broken."""
+def doctor(
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Check a model backend and the sandbox end to end; exit 1 if something is broken.
+
+    \b
+    Examples:
+      codestar doctor                                    # the embedded model
+      codestar doctor --base-url http://127.0.0.1:8000/v1
+      codestar doctor --config codestar.toml --json
+    """
+    spec = _spec(model, base_url, api_key, config_file)
     findings = Findings(checks=[])
     check_sandbox(findings)
     asyncio.run(check_model(findings, spec, base_url, api_key))
@@ -256,9 +347,10 @@ def doctor(spec: str, base_url: str | None, api_key: str | None, as_json: bool) 
         emit_json(
             {
                 "ok": findings.ok,
-                "model": spec,
+                "model": findings.model,
                 "latency_s": findings.latency_s,
                 "tokens_per_s": findings.tokens_per_s,
+                "cpu_share": findings.cpu_share,
                 "isolation": findings.isolation,
                 "checks": [asdict(check) for check in findings.checks],
             }
@@ -268,13 +360,33 @@ def doctor(spec: str, base_url: str | None, api_key: str | None, as_json: bool) 
     sys.exit(0 if findings.ok else 1)
 
 
+def _spec(
+    model: str | None, base_url: str | None, api_key: str | None, config_file: Path | None
+) -> ModelSpec | None:
+    """The model to check, or None for "the one ``base_url`` serves"; `ConfigError`
+    (exit 2, before any check runs) for options that contradict each other."""
+    base = load_config(config_file) if config_file is not None else LLMConfig()
+    if base_url is not None:
+        check_base_url(base_url)
+    if model is None and base_url is not None and base.roles.generator.local:
+        return None
+    spec = base.with_flags(model=model, base_url=base_url).roles.generator
+    if spec.local and api_key is not None:
+        raise ConfigError(
+            "--api-key is for a model server, not the embedded model",
+            hint="drop --api-key, or name the server's model with --model NAME --base-url URL",
+        )
+    return spec
+
+
 def _print(findings: Findings) -> None:
     console = stdout_console()
     group = ""
     for check in findings.checks:
         label = check.group if check.group != group else ""
         group = check.group
-        mark = "[green]ok[/]  " if check.ok else "[red]FAIL[/]"
+        mark = "[yellow]warn[/]" if check.warning else "[green]ok[/]  "
+        mark = mark if check.ok else "[red]FAIL[/]"
         console.print(f"{label:<8} {mark} {check.name:<11} {escape(check.detail)}", soft_wrap=True)
         if check.fix:
             console.print(f"{'':<8}      {'':<11} fix: {escape(check.fix)}", soft_wrap=True)

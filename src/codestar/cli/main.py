@@ -2,13 +2,18 @@
 
 Subcommands live in their own modules and are imported only when used, so that
 `codestar check` does not pay for importing the LLM client. The library raises
-`CodestarError`; this module turns it into one line on stderr and exit status 2.
+`CodestarError`; this module turns it, click's usage errors and a file the system
+refuses into the same one line on stderr, ``error: what went wrong (what to do)``, and
+exit status 2. It catches nothing else: an unexpected exception is a bug and keeps its
+traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
-import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -42,8 +47,62 @@ Examples:
 """
 
 
+class CommandLineError(click.ClickException):
+    """An error reported as one line, ``error: message (hint)``, with exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def one_line(text: str) -> str:
+    """A message on one line: its lines joined, trailing dots and blanks dropped.
+
+    >>> one_line("Invalid value for '-k': 0 is not in the range x>=1.\\n  Use -k 1.")
+    "invalid value for '-k': 0 is not in the range x>=1; Use -k 1"
+    """
+    parts = [part.strip().rstrip(".") for part in text.splitlines() if part.strip()]
+    joined = "; ".join(parts)
+    return joined[:1].lower() + joined[1:] if joined[:2] != joined[:2].upper() else joined
+
+
+@contextlib.contextmanager
+def reported_as_one_line() -> Iterator[None]:
+    """Turn codestar's errors, click's usage errors and refused file operations into
+    a `CommandLineError`."""
+    try:
+        yield
+    except CommandLineError:
+        raise
+    except CodestarError as error:
+        raise CommandLineError(one_line(str(error))) from error
+    except click.ClickException as error:
+        context = getattr(error, "ctx", None)
+        where = context.command_path if context is not None else "codestar"
+        raise CommandLineError(
+            f"{one_line(error.format_message())} (see '{where} --help')"
+        ) from error
+    except OSError as error:
+        if error.errno == errno.EPIPE or error.strerror is None:
+            raise
+        target = f": {error.filename}" if error.filename else ""
+        raise CommandLineError(f"{error.strerror.lower()}{target}") from error
+
+
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, and whose errors, its own
+    and its subcommands', are one line each (see `reported_as_one_line`)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        with reported_as_one_line():
+            return super().make_context(info_name, args, parent, **extra)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -63,11 +122,8 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        with reported_as_one_line():
             return super().invoke(ctx)
-        except CodestarError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
 
 
 @click.group(cls=LazyGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,9 +1,10 @@
 """`codestar models`: which models codestar can use here, and which one is the default.
 
 It lists the embedded models (installed or not, assembled in the cache or not), the
-installed extras, and the OpenAI-compatible endpoint configured in the environment. It
-reads package metadata and environment variables only: it starts no server, reads no
-weights and never prints an API key.
+installed extras, and the OpenAI-compatible endpoint configured in the environment.
+Without ``--base-url`` it reads package metadata and environment variables only; with
+``--base-url URL`` it also asks that server which models it serves (``GET URL/models``).
+It starts no server, reads no weights and never prints an API key.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import click
 from rich.markup import escape
 
 from codestar.cli.common import emit_json, stdout_console
+from codestar.errors import ConfigError
+from codestar.llm.listing import check_base_url, list_models
 from codestar.llm.weights import (
     DEFAULT_EMBEDDED,
     EMBEDDED_MODELS,
@@ -81,10 +84,32 @@ def endpoint() -> dict[str, Any]:
 
 
 @click.command(name="models")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Also list the models this OpenAI-compatible server serves, e.g. --base-url "
+    "http://127.0.0.1:8000/v1.",
+)
+@click.option("--api-key", default=None, help="API key for --base-url (default: OPENAI_API_KEY).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def models(as_json: bool) -> None:
-    """List the models codestar can use: embedded, installed extras, endpoints."""
+def models(base_url: str | None, api_key: str | None, as_json: bool) -> None:
+    """List the models codestar can use: embedded, installed extras, endpoints.
+
+    \b
+    Examples:
+      codestar models
+      codestar models --base-url http://127.0.0.1:8000/v1 --json
+    """
+    if api_key is not None and base_url is None:
+        raise ConfigError(
+            "--api-key is used to ask a server, and no --base-url was given",
+            hint="add --base-url URL",
+        )
     report = inventory()
+    if base_url is not None:
+        url = check_base_url(base_url)
+        served = list_models(url, api_key=api_key or os.environ.get("OPENAI_API_KEY"))
+        report["served"] = {"base_url": _without_credentials(url), "models": served}
     if as_json:
         emit_json(report)
         return
@@ -118,6 +143,13 @@ def models(as_json: bool) -> None:
     key = report["endpoint"]["OPENAI_API_KEY"]
     say(f"   OPENAI_BASE_URL  {escape(url or 'not set (https://api.openai.com/v1)')}")
     say(f"   OPENAI_API_KEY   {key or 'not set'}")
+    if "served" in report:
+        served = report["served"]
+        say(f"\n[bold]Served at {escape(served['base_url'])}[/] (--model NAME --base-url URL)")
+        for name in served["models"]:
+            say(f"   {escape(name)}")
+        if not served["models"]:
+            say("   none listed")
     say("\n* default: `--model local` (also what no --model means)")
 
 

@@ -19,28 +19,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.live import Live
-from rich.text import Text
+from rich.markup import escape
 
-from codestar.cli.common import emit_json, load_one_problem, stderr
+from codestar.cli.common import (
+    config_file_option,
+    emit_json,
+    load_one_problem,
+    server_model,
+    stderr,
+    warn,
+)
+from codestar.cli.progress import SolveProgress
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
-from codestar.llm.accounting import LedgerReport
+from codestar.llm.accounting import LedgerReport, PriceTable
+from codestar.llm.activity import Activity, WatchedBackend
 from codestar.llm.config import LLMConfig, load_config
+from codestar.llm.cpu import CpuMeter, CpuShare, shared_arbiter
+from codestar.llm.roles import ROLES
+from codestar.llm.session import LLMSession
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import METHODS
-from codestar.pipeline.orchestrator import Event
 from codestar.pipeline.orchestrator import solve as solve_problem
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem, ProblemKind
 from codestar.problems.records import read_text
 from codestar.problems.statement import parse_statement
+
+if TYPE_CHECKING:
+    from codestar.llm.local import LocalBackend
 
 HELP = """Solve PROBLEM and print the selected program.
 
@@ -67,42 +82,6 @@ Exit status: 0 with a program, 1 when no candidate produced one, 2 for an error
 EXIT_BUDGET = 3
 
 
-class _ProgressView:
-    """Counts progress events and renders them as one status line."""
-
-    def __init__(self, samples: int) -> None:
-        self.samples = samples
-        self.sampled = 0
-        self.debug_rounds = 0
-        self.passing: dict[int, bool] = {}
-        self.notes: list[str] = []
-        self.comparisons = 0
-
-    def __call__(self, event: Event) -> None:
-        if event.kind == "sampled":
-            self.sampled += 1
-        elif event.kind == "debugged":
-            self.debug_rounds += 1
-        elif event.kind == "compared":
-            self.comparisons += 1
-        elif event.kind in ("inputs", "clustered", "stopped"):
-            self.notes.append(event.detail)
-        if event.candidate is not None and event.passed is not None:
-            self.passing[event.candidate] = event.passed
-
-    def render(self) -> Text:
-        passing = sum(self.passing.values())
-        parts = [
-            f"sampled {self.sampled}/{self.samples}",
-            f"debug rounds {self.debug_rounds}",
-            f"passing public {passing}",
-        ]
-        parts.extend(self.notes[-2:])
-        if self.comparisons:
-            parts.append(f"comparisons {self.comparisons}")
-        return Text(" · ".join(parts), style="cyan")
-
-
 def _force_kind(problem: Problem, path: Path, kind: str | None) -> Problem:
     if kind is None or problem.kind.value == kind:
         return problem
@@ -116,6 +95,18 @@ def _force_kind(problem: Problem, path: Path, kind: str | None) -> Problem:
             f"problem {problem.id!r} cannot be solved as {kind}: {error}",
             hint="a functional problem needs a function name (starter code or func_name)",
         ) from error
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse ``--out PATH`` before the run when PATH cannot be written."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise ConfigError(
+            f"cannot write --out {path}: {parent} is not a directory",
+            hint="create the directory first, or pass another --out",
+        )
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(f"cannot write --out {path}: permission denied")
 
 
 def _summary(result: SolveResult) -> list[str]:
@@ -155,41 +146,42 @@ def _stage_usage(result: SolveResult, stage: str) -> str:
 
 async def _run(
     problem: Problem,
+    session: LLMSession,
     *,
     method: str,
     config: SolveConfig,
-    llm: LLMConfig,
-    api_key: str | None,
-    run_dir: Path | None,
-    progress: _ProgressView,
-    live: Live | None,
-) -> tuple[SolveResult, LedgerReport]:
-    """The result, and the run's books (earlier processes on the same run dir included)."""
-    # Imported here: building a backend may pull in the embedded model's bindings.
+    prices: PriceTable,
+    progress: SolveProgress,
+    meter: CpuMeter | None,
+) -> tuple[SolveResult, LedgerReport, CpuShare | None]:
+    """The result, the run's books (earlier processes on the same run dir included) and
+    the embedded model's CPU share (measured before its server stops)."""
+    # Imported here: the engine is not needed to check options.
     from codestar.execution.engine import Engine
-    from codestar.llm.session import open_session
 
-    session = open_session(llm, run_dir=run_dir, api_key=api_key)
     try:
         gate: Any = None
         if session.local:
-            from codestar.llm.cpu import shared_arbiter
-
             # The embedded model and the sandbox take turns on the CPU.
             gate = shared_arbiter().execution
         backends = session.backends
+        watched = {
+            role: WatchedBackend(backends.for_role(role), progress.activity) for role in ROLES
+        }
         models = Models(
-            backends.generator,
-            debugger=backends.debugger,
-            input_writer=backends.input_writer,
-            judge=backends.judge,
+            watched["generator"],
+            debugger=watched["debugger"],
+            input_writer=watched["input_writer"],
+            judge=watched["judge"],
         )
 
-        def on_event(event: Event) -> None:
-            progress(event)
-            if live is not None:
-                live.update(progress.render())
-
+        local = _local_backend(session)
+        if local is not None:
+            # Started before the run, so the CPU meter's baseline holds no model loading.
+            progress.refresh()
+            await local.start()
+            if meter is not None:
+                meter.sample()
         # With a run store, executions are kept there too: a resumed run sees the same
         # verdicts (timeouts included) as the interrupted one.
         with Engine(limits=config.limits, gate=gate, cache=session.store) as engine:
@@ -199,12 +191,39 @@ async def _run(
                 models=models,
                 engine=engine,
                 config=config,
-                progress=on_event,
-                prices=llm.prices,
+                progress=progress,
+                prices=prices,
             )
-        return result, session.ledger.report()
+        share = meter.share() if meter is not None else None
+        return result, session.ledger.report(), share
     finally:
         await session.aclose()
+
+
+def _local_backend(session: LLMSession) -> LocalBackend | None:
+    """The first role's embedded-model backend, if a role uses one."""
+    if not session.local:
+        return None
+    from codestar.llm.local import LocalBackend
+
+    for role in ROLES:
+        backend = session.raw.for_role(role)
+        if isinstance(backend, LocalBackend):
+            return backend
+    return None
+
+
+def _meter(local: LocalBackend | None) -> CpuMeter | None:
+    """Measures the CPU share the embedded model's server gets while it generates."""
+    if local is None:
+        return None
+    from codestar.llm.local import default_threads
+
+    return CpuMeter(
+        lambda: local.server.cpu_seconds() if local.server is not None else None,
+        shared_arbiter(),
+        default_threads(),
+    )
 
 
 @click.command(help=HELP)
@@ -213,7 +232,6 @@ async def _run(
 )
 @click.option(
     "--method",
-    "-m",
     type=click.Choice(list(METHODS)),
     default="sstar",
     show_default=True,
@@ -267,13 +285,9 @@ async def _run(
     help="Store every model call here so a rerun resumes with no repeated call, "
     "e.g. --run-dir runs/p1. Default: nothing is stored.",
 )
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
-    "override it), e.g. --config codestar.toml.",
+@config_file_option(
+    "codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
+    "override it), e.g. --config codestar.toml."
 )
 @click.option(
     "--max-total-tokens",
@@ -384,7 +398,9 @@ def solve(
         inputs=input_count,
         limits=limits,
     )
-    llm = (load_config(config_file) if config_file is not None else LLMConfig()).with_flags(
+    base = load_config(config_file) if config_file is not None else LLMConfig()
+    model = server_model(model, base_url, api_key, base.roles.generator)
+    llm = base.with_flags(
         model=model,
         base_url=base_url,
         roles={"judge": judge_model, "input_writer": input_model},
@@ -393,27 +409,51 @@ def solve(
         max_calls=max_calls,
     )
     problem = _force_kind(load_one_problem(problem_file, problem_id), problem_file, kind)
+    # Refused now, not after the model has run for minutes.
+    if out is not None:
+        _check_writable(out)
+    # Imported here: building a backend may pull in the embedded model's bindings.
+    from codestar.llm.session import open_session
+
+    session = open_session(llm, run_dir=run_dir, api_key=api_key)
     stderr.print(
-        f"[bold]{problem.id}[/] ({problem.kind.value}, {len(problem.public_tests)} public "
-        f"tests): {method}, N={samples}, R={rounds}, model {llm.roles.generator.name}"
+        f"[bold]{escape(problem.id)}[/] ({problem.kind.value}, {len(problem.public_tests)} "
+        f"public tests): {method}, N={samples}, R={rounds}, model "
+        f"{escape(llm.roles.generator.name)}"
     )
-    progress = _ProgressView(samples)
-    live = Live(progress.render(), console=stderr, transient=True) if stderr.is_terminal else None
+    local = _local_backend(session)
+    activity = Activity()
+    progress = SolveProgress(
+        samples,
+        activity,
+        live=stderr.is_terminal,
+        starting=lambda: local is not None and local.server is None,
+    )
+    live = (
+        Live(console=stderr, get_renderable=progress.render, transient=True, refresh_per_second=4)
+        if progress.live
+        else None
+    )
+    meter = _meter(local)
     with live if live is not None else contextlib.nullcontext():
-        result, books = asyncio.run(
+        result, books, share = asyncio.run(
             _run(
                 problem,
+                session,
                 method=method,
                 config=config,
-                llm=llm,
-                api_key=api_key,
-                run_dir=run_dir,
+                prices=llm.prices,
                 progress=progress,
-                live=live,
+                meter=meter,
             )
         )
+    rate = activity.snapshot().tokens_per_s
     for line in _summary(result):
         stderr.print(line, markup=False)
+    if rate is not None:
+        stderr.print(f"model: {rate:.1f} tokens/s with calls in flight", markup=False)
+    if share is not None and share.contended:
+        warn(escape(share.describe(rate)))
     if run_dir is not None:
         spent = books.total
         stderr.print(

@@ -9,6 +9,7 @@ client or the embedded model's bindings.
     ├── LocalBackend        the embedded llama.cpp model (codestar.llm.local)
     ├── StoredBackend       answers from the run store, logs every call, budgets
     ├── MeteredBackend      usage and budgets without a store
+    ├── WatchedBackend      reports calls to an Activity (progress views)
     └── ScriptedBackend     a fake for tests and examples
 """
 
@@ -28,8 +29,10 @@ if TYPE_CHECKING:
         PriceTable,
         Tally,
     )
+    from codestar.llm.activity import Activity, WatchedBackend
     from codestar.llm.backend import Backend
     from codestar.llm.config import LLMConfig, load_config
+    from codestar.llm.listing import list_models, only_model
     from codestar.llm.openai_backend import OpenAIBackend
     from codestar.llm.retry import RetryPolicy
     from codestar.llm.roles import RoleBackends, RoleModels, open_role_backends
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
+    "Activity": "activity",
     "Backend": "backend",
     "Budget": "accounting",
     "CallRecord": "store",
@@ -74,16 +78,20 @@ _HOMES = {
     "StoredBackend": "stored",
     "Tally": "accounting",
     "Usage": "types",
+    "WatchedBackend": "activity",
     "complete_many": "sampling",
+    "list_models": "listing",
     "load_config": "config",
     "open_backend": "spec",
     "open_role_backends": "roles",
+    "only_model": "listing",
     "open_session": "session",
     "parse_model_spec": "spec",
     "request_key": "stored",
 }
 
 __all__ = [
+    "Activity",
     "Backend",
     "Budget",
     "CallRecord",
@@ -109,8 +117,11 @@ __all__ = [
     "StoredBackend",
     "Tally",
     "Usage",
+    "WatchedBackend",
     "complete_many",
+    "list_models",
     "load_config",
+    "only_model",
     "open_backend",
     "open_role_backends",
     "open_session",

@@ -72,11 +72,19 @@ class LLMConfig:
         """This config with command-line flags on top (a flag given wins over the file).
 
         ``--model`` replaces ``[model] name`` and keeps the file's endpoint unless
-        ``--base-url`` is given too; a role flag (``--judge-model``...) shares the
-        generator's endpoint, as a bare name in ``[roles]`` does; the budget flags
-        replace the matching ``[budget]`` keys.
+        ``--base-url`` is given too (which needs a remote model: `ConfigError` with the
+        embedded one; `codestar.llm.listing.only_model` finds a server's only model); a
+        role flag (``--judge-model``...) shares the generator's endpoint, as a bare name
+        in ``[roles]`` does; the budget flags replace the matching ``[budget]`` keys.
         """
         generator = self.roles.generator
+        if base_url is not None and (parse_model_spec(model).local if model else generator.local):
+            # Never ignore a URL the user gave: the embedded model runs its own server.
+            raise ConfigError(
+                f"--base-url {base_url} needs the name of a model served there, not "
+                f"{model or generator.name!r} (the embedded model)",
+                hint="pass --model NAME (`codestar models --base-url URL` lists them)",
+            )
         if model is not None or base_url is not None:
             generator = _flag_spec(model or generator.name, base_url, generator)
         chosen: dict[str, ModelSpec | None] = {

@@ -17,6 +17,10 @@ goes to the kind that has waited longest. So neither side starves.
 - `CpuArbiter.generation()`: an async context manager the local backend enters around
   each request.
 
+`CpuMeter` measures what the arbitration cannot control: the share of its threads' CPU
+time the server gets during generation phases. Far below 1, processes outside codestar
+are using the cores (doctor and solve's summary then say so).
+
 It arbitrates only between work that asks it; it does not pin threads, change priorities
 or restart the server. Remote backends do not use it: their generation costs no local CPU.
 """
@@ -25,7 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -49,6 +55,7 @@ class ArbiterStats:
     waiting: int
     phase: Kind | None
     switches: int
+    generation_s: float = 0.0  #: wall seconds spent in generation phases so far
 
 
 class CpuArbiter:
@@ -61,6 +68,8 @@ class CpuArbiter:
         self._phase: Kind | None = None
         self._last: Kind | None = None  # the latest phase, to count real switches
         self._switches = 0
+        self._generation_s = 0.0
+        self._generation_since: float | None = None
 
     def stats(self) -> ArbiterStats:
         with self._lock:
@@ -70,7 +79,26 @@ class CpuArbiter:
                 len(self._queue),
                 self._phase,
                 self._switches,
+                self._generation_seconds(),
             )
+
+    def _generation_seconds(self) -> float:
+        """Wall time of generation phases, the running one included; hold the lock."""
+        since = self._generation_since
+        return self._generation_s + (time.monotonic() - since if since is not None else 0.0)
+
+    def _set_phase(self, kind: Kind | None) -> None:
+        """Switch to phase ``kind``, timing generation phases; hold the lock."""
+        if (
+            self._phase == "generation"
+            and kind != "generation"
+            and self._generation_since is not None
+        ):
+            self._generation_s += time.monotonic() - self._generation_since
+            self._generation_since = None
+        if kind == "generation" and self._phase != "generation":
+            self._generation_since = time.monotonic()
+        self._phase = kind
 
     @contextlib.contextmanager
     def execution(self) -> Iterator[None]:
@@ -151,7 +179,7 @@ class CpuArbiter:
     def _next_phase(self) -> None:
         """The current phase is empty: grant every waiter of the longest-waiting kind."""
         if not self._queue:
-            self._phase = None
+            self._set_phase(None)
             return
         kind = self._queue[0].kind
         self._begin(kind)
@@ -160,7 +188,8 @@ class CpuArbiter:
     def _begin(self, kind: Kind) -> None:
         if kind != self._last:
             self._switches += 1
-        self._phase = self._last = kind
+        self._set_phase(kind)
+        self._last = kind
 
     def _admit_same_phase(self) -> None:
         """After a withdrawal, waiters of the running phase may no longer need to wait."""
@@ -190,6 +219,59 @@ def _on_event_loop() -> bool:
     return True
 
 
+#: Below this share of its threads' CPU time, another process is taking the cores.
+CONTENDED_SHARE = 0.5
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system, all threads) process ``pid`` has used; None where
+    the system does not say (not Linux, or the process is gone).
+
+        >>> process_cpu_seconds(os.getpid()) > 0
+        True
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # Fields 14 and 15 of proc(5) (utime, stime), counted after the command's ")".
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class CpuShare:
+    """How much of ``threads`` cores' time a process got over ``wall_s`` seconds.
+
+    llama.cpp keeps every thread busy while it generates, so a share far below 1 means
+    other processes are running on the same cores (and tokens/s suffers as much).
+
+        >>> CpuShare(cpu_s=3.0, wall_s=10.0, threads=2).contended
+        True
+    """
+
+    cpu_s: float
+    wall_s: float
+    threads: int
+
+    @property
+    def share(self) -> float:
+        return self.cpu_s / (self.wall_s * self.threads) if self.wall_s > 0 else 1.0
+
+    @property
+    def contended(self) -> bool:
+        return self.share < CONTENDED_SHARE
+
+    def describe(self, tokens_per_s: float | None) -> str:
+        """One sentence for doctor and solve's summary."""
+        rate = f" ({tokens_per_s:.1f} tokens/s)" if tokens_per_s else ""
+        return (
+            f"the embedded model got {100 * self.share:.0f}% of its {self.threads} threads' "
+            f"CPU time while generating{rate}: other processes are using the cores, and "
+            "llama.cpp runs several times slower than on free ones"
+        )
+
+
 _shared: CpuArbiter | None = None
 _shared_lock = threading.Lock()
 
@@ -201,3 +283,38 @@ def shared_arbiter() -> CpuArbiter:
         if _shared is None:
             _shared = CpuArbiter()
         return _shared
+
+
+class CpuMeter:
+    """Measures the `CpuShare` the embedded model's server gets while it generates.
+
+    ``cpu_seconds`` reads the server's CPU time (None while it is not running); the
+    wall time is that of ``arbiter``'s generation phases. `sample` takes the baseline
+    the first time the server runs (call it whenever convenient: model loading before
+    that moment is not counted); `share` compares with now.
+    """
+
+    def __init__(
+        self, cpu_seconds: Callable[[], float | None], arbiter: CpuArbiter, threads: int
+    ) -> None:
+        self._cpu_seconds = cpu_seconds
+        self._arbiter = arbiter
+        self.threads = threads
+        self._baseline: tuple[float, float] | None = None
+
+    def sample(self) -> None:
+        if self._baseline is None:
+            cpu = self._cpu_seconds()
+            if cpu is not None:
+                self._baseline = (cpu, self._arbiter.stats().generation_s)
+
+    def share(self, *, min_wall_s: float = 1.0) -> CpuShare | None:
+        """The share since the baseline; None without one, or over under ``min_wall_s``
+        of generation (too short to tell)."""
+        cpu = self._cpu_seconds()
+        if self._baseline is None or cpu is None:
+            return None
+        wall = self._arbiter.stats().generation_s - self._baseline[1]
+        if wall < min_wall_s:
+            return None
+        return CpuShare(cpu - self._baseline[0], wall, self.threads)

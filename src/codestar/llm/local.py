@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO
 
 from codestar.errors import BackendError, BackendUnreachableError, ConfigError, LocalModelError
-from codestar.llm.cpu import CpuArbiter, shared_arbiter
+from codestar.llm.cpu import CpuArbiter, process_cpu_seconds, shared_arbiter
 from codestar.llm.openai_backend import OpenAIBackend
 from codestar.llm.types import Completion, CompletionRequest
 from codestar.llm.weights import LocalModel, parse_local_spec
@@ -110,6 +110,12 @@ class LocalServer:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the server process has used (all threads); None if not running
+        or where the system does not say."""
+        pid = self.pid
+        return process_cpu_seconds(pid) if pid is not None and self.running else None
 
     @property
     def address(self) -> str:

@@ -10,7 +10,9 @@ What it adds to the raw client:
 - classification of failures: 429, 5xx, timeouts, dropped connections, malformed
   bodies and empty choice lists are retried; a bad key, an unknown model, a context
   overflow and a server that refuses connections end as one `BackendError` subclass
-  whose message says what to do;
+  whose message says what to do (a refused connection to this machine, 127.0.0.1 or
+  localhost, at once: nothing listens there and no retry will change that; a remote
+  one after the retries, since a remote server may be restarting);
 - ``n > 1`` in one request, falling back to one request per sample for servers that
   reject or ignore ``n`` (llama.cpp), remembered for the backend's lifetime;
 - reasoning (``<think>`` blocks, ``reasoning_content``) moved out of the answer text.
@@ -23,10 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
 import re
 import time
+import urllib.parse
 from typing import Any
 
 import openai
@@ -95,12 +99,14 @@ class OpenAIBackend:
         self._model = model
         url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = url.rstrip("/")
+        self._loopback = _is_loopback(self.base_url)
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             if self.base_url == DEFAULT_BASE_URL:
                 raise AuthenticationError(
-                    f"no API key for {self.base_url}",
-                    hint="set OPENAI_API_KEY or pass --api-key",
+                    f"no API key for {self.base_url} (model {model!r})",
+                    hint="set OPENAI_API_KEY or pass --api-key; for a model on your own "
+                    "server pass --base-url URL; for the embedded model, --model local",
                 )
             key = NO_KEY
         self._api_key = key
@@ -205,6 +211,9 @@ class OpenAIBackend:
                 raise TransientError(f"no answer within {self.timeout_s:g} s") from error
             except openai.APIConnectionError as error:
                 if _refused(error):
+                    if self._loopback:
+                        # Nothing listens on this machine's port: no retry can fix that.
+                        raise self._unreachable("connection refused") from error
                     raise TransientError("connection refused", unreachable=True) from error
                 raise TransientError("connection dropped") from error
             except openai.APIStatusError as error:
@@ -236,8 +245,7 @@ class OpenAIBackend:
         if status == 404:
             return ModelNotFoundError(
                 f"model {self._model!r} not found at {self.base_url} (HTTP 404: {detail})",
-                hint="run `codestar models` to list models; an OpenAI-compatible base URL "
-                "usually ends in /v1",
+                hint=_not_found_hint(self._model, self.base_url),
             )
         if _CONTEXT_WORDING.search(error.message):
             return ContextLengthError(
@@ -248,16 +256,50 @@ class OpenAIBackend:
             f"{self.base_url} refused the request for {self._model!r} (HTTP {status}: {detail})"
         )
 
+    def _unreachable(self, reason: str) -> BackendUnreachableError:
+        return BackendUnreachableError(
+            f"cannot connect to {self.base_url} ({reason})",
+            hint="is the server running? check --base-url or OPENAI_BASE_URL",
+        )
+
     def _exhausted(self, failure: RetriesExhaustedError) -> BackendError:
         if failure.last.unreachable:
-            return BackendUnreachableError(
-                f"cannot connect to {self.base_url} ({failure.attempts} attempts)",
-                hint="is the server running? check --base-url or OPENAI_BASE_URL",
-            )
+            return self._unreachable(f"{failure.attempts} attempts")
         return BackendError(
             f"{self._model!r} at {self.base_url} kept failing: {failure}",
             hint="the server is overloaded or broken; retry later or lower the concurrency",
         )
+
+
+#: LiteLLM-style provider prefixes, which OpenAI-compatible servers do not understand.
+_PROVIDER_PREFIXES = ("openai/", "hosted_vllm/", "vllm/", "ollama/", "ollama_chat/", "lm_studio/")
+
+
+def _not_found_hint(model: str, base_url: str) -> str:
+    """What to do about a 404: list the served models; drop a LiteLLM provider prefix."""
+    listing = f"`codestar models --base-url {base_url}` lists the models it serves"
+    prefix = next((p for p in _PROVIDER_PREFIXES if model.startswith(p)), None)
+    if prefix is not None:
+        return (
+            f"model names are sent verbatim: {prefix!r} is a LiteLLM provider prefix, not part "
+            f"of the name; try --model {model[len(prefix) :]}; {listing}"
+        )
+    return f"{listing}; an OpenAI-compatible base URL usually ends in /v1"
+
+
+def _is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (where a refused connection is final).
+
+    >>> _is_loopback("http://localhost:8000/v1"), _is_loopback("https://api.openai.com/v1")
+    (True, False)
+    """
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _refused(error: BaseException) -> bool:

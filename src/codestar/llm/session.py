@@ -61,9 +61,15 @@ def open_session(
     """Open the backends of ``config`` behind its ledger (and a run store in ``run_dir``).
 
     Nothing is contacted yet: servers and connections are made on the first call. A
-    money budget needs a price for every model in use (`ConfigError` otherwise, before
-    any call is made).
+    money budget needs a price for every model in use, and an ``api_key`` a remote
+    model to use it (`ConfigError` otherwise, before any call is made).
     """
+    if api_key is not None and all(spec.local for spec in config.roles.distinct()):
+        # Never ignore a key the user gave: the embedded model takes none.
+        raise ConfigError(
+            "--api-key is for a model server, but every role uses the embedded model",
+            hint="drop --api-key, or name the server's model with --model NAME --base-url URL",
+        )
     ledger = Ledger(config.prices, config.budget)
     if config.budget.max_cost is not None:
         unpriced = [s.name for s in config.roles.distinct() if config.prices.price(s.name) is None]

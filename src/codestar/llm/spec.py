@@ -23,6 +23,7 @@ from typing import Any
 
 from codestar.errors import AuthenticationError, ConfigError, LocalModelError
 from codestar.llm.backend import Backend
+from codestar.llm.listing import check_base_url
 
 DEFAULT_SPEC = "local"
 
@@ -56,7 +57,7 @@ def parse_model_spec(
     """Parse a ``--model`` value; ``None`` or empty means the embedded default.
 
     A base URL or key variable with a local spec is a mistake (the embedded model runs
-    its own server) and raises `ConfigError`.
+    its own server) and raises `ConfigError`, as does a base URL that is not HTTP.
     """
     name = (spec or DEFAULT_SPEC).strip()
     if not name:
@@ -70,6 +71,8 @@ def parse_model_spec(
                 hint="drop --base-url, or name the server's model with --model",
             )
         return ModelSpec(name=name, local=True)
+    if base_url is not None:
+        base_url = check_base_url(base_url)
     return ModelSpec(name=name, local=False, base_url=base_url, api_key_env=api_key_env)
 
 
@@ -96,7 +99,10 @@ def open_backend(
         options["max_retries"] = max_retries
     if model.local:
         if base_url is not None or api_key is not None:
-            raise ConfigError(f"{model.name!r} is the embedded model: it takes no --base-url")
+            raise ConfigError(
+                f"{model.name!r} is the embedded model: it takes no base URL or API key",
+                hint="drop --base-url and --api-key, or name the server's model with --model",
+            )
         return _open_local(model.name, {**options, **local_options})
     if local_options:
         raise ConfigError(

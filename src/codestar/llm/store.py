@@ -23,6 +23,7 @@ It does not decide what is cached or how keys are made: `codestar.llm.stored` do
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -115,6 +116,39 @@ class Event:
     created_at: str
 
 
+def prepare_run_dir(run_dir: str | Path) -> Path:
+    """Create ``run_dir`` (and its parents) and check that files can be written there.
+
+    Raises `ConfigError` naming the directory and the reason (a read-only filesystem, a
+    path under a regular file, ``/proc``...), so that a command can refuse a bad
+    ``--run-dir`` before it starts a model.
+
+        >>> prepare_run_dir("/proc/codestar-run")
+        Traceback (most recent call last):
+        ...
+        codestar.errors.ConfigError: cannot use /proc/codestar-run as a run directory: ...
+    """
+    path = Path(run_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".codestar-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise _unusable(path, error) from error
+    return path
+
+
+def _unusable(path: Path, error: OSError | sqlite3.Error) -> ConfigError:
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    filename = error.filename if isinstance(error, OSError) else None
+    where = f" ({filename})" if filename and str(filename) != str(path) else ""
+    return ConfigError(
+        f"cannot use {path} as a run directory: {reason}{where}",
+        hint="pass a --run-dir in a writable place, e.g. --run-dir runs/p1",
+    )
+
+
 def now() -> str:
     """The current UTC time as ISO 8601 text (how every ``created_at`` is written)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -124,15 +158,18 @@ class RunStore:
     """The SQLite database of one run directory; usable from any thread or process."""
 
     def __init__(self, run_dir: str | Path, *, busy_timeout_s: float = 60.0) -> None:
-        self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = prepare_run_dir(run_dir)
         self.path = self.run_dir / FILENAME
         self._busy_timeout_s = busy_timeout_s
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._migrate(self._connection())
+        try:
+            self._migrate(self._connection())
+        except (OSError, sqlite3.Error) as error:
+            self.close()
+            raise _unusable(self.run_dir, error) from error
 
     def __enter__(self) -> RunStore:
         return self
