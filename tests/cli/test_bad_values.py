@@ -43,6 +43,20 @@ BAD_TEXT: dict[tuple[str, str], str] = {
     ("doctor", "model"): "local:",
     ("doctor", "base_url"): "http://",
     ("doctor", "api_key"): "sk-for-the-embedded-model",
+    ("eval", "benchmark"): "no-such-benchmark",
+    ("eval", "methods"): "no-such-method",
+    ("eval", "model"): "local:",
+    ("eval", "judge_model"): "local:",
+    ("eval", "input_model"): "local:",
+    ("eval", "base_url"): "127.0.0.1:8000/v1",
+    ("eval", "api_key"): "sk-for-the-embedded-model",
+    ("eval", "release"): "release_v99",
+    ("eval", "start_date"): "yesterday",
+    ("eval", "end_date"): "2024-13-01",
+    ("eval", "difficulty"): "impossible",
+    ("eval", "platform"): "nowhere",
+    ("eval", "problem_ids"): "no-such-problem",
+    ("grade", "problems_source"): "no-such-benchmark",
 }
 
 #: Well-typed values that are still wrong: (command, parameter, value, expected words).
@@ -65,6 +79,9 @@ SEMANTIC: list[tuple[str, str, str, str]] = [
     ("grade", "ks", "-3", "-k"),
     ("grade", "timeout", "-1", "timeout"),
     ("grade", "memory_mb", "0", "memory"),
+    ("eval", "run_dir", "/proc/codestar-run", "/proc/codestar-run"),
+    ("eval", "run_dir", "{file}/run", "run directory"),
+    ("eval", "max_cost", "0.5", "price"),
 ]
 
 
@@ -157,6 +174,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     question = json.loads(EXAMPLE.read_text())["question_id"]
     generations = tmp / "gens.json"
     generations.write_text(json.dumps([{"question_id": question, "code_list": ["print(8)"]}]))
+    problems = tmp / "problems.jsonl"  # hidden tests, so that loading warns of nothing
+    record = json.loads(EXAMPLE.read_text())
+    record["private_test_cases"] = record["public_test_cases"]
+    problems.write_text(json.dumps(record) + "\n")
     regular = tmp / "a-file"
     regular.write_text("")
     return {
@@ -164,6 +185,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "file": str(regular),
         "program": str(program),
         "generations": str(generations),
+        "problems": str(problems),
     }
 
 
@@ -179,7 +201,16 @@ def valid(name: str, files: dict[str, str]) -> dict[str, str]:
             "method": "zero-shot",
         },
         "check": {"problem_file": str(EXAMPLE), "program": files["program"]},
-        "grade": {"problems_file": str(EXAMPLE), "generations_file": files["generations"]},
+        "grade": {"problems_source": str(EXAMPLE), "generations_file": files["generations"]},
+        "eval": {
+            "benchmark": files["problems"],
+            "samples": "1",
+            "rounds": "0",
+            "max_tokens": "8",
+            "input_count": "1",
+            "methods": "zero-shot",
+            "run_dir": files["tmp"] + "/eval-run",
+        },
     }.get(name, {})
 
 

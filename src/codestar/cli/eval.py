@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.progress import (
@@ -44,6 +44,9 @@ from codestar.llm.config import LLMConfig
 from codestar.pipeline.config import SolveConfig
 from codestar.pipeline.methods import METHODS
 from codestar.problems.model import Problem
+
+if TYPE_CHECKING:
+    from codestar.llm.session import LLMSession
 
 HELP = """Run one or more methods over a benchmark and report pass@1 per method.
 
@@ -125,11 +128,19 @@ def _select(problems: Sequence[Problem], ids: tuple[str, ...], limit: int | None
         chosen = [known[i] for i in ids]
     if limit is not None:
         chosen = chosen[:limit]
-    if not chosen:
-        raise ConfigError(
-            "no problem left to evaluate", hint="widen the filters (--difficulty, dates...)"
-        )
     return chosen
+
+
+def _filters(query: Any) -> str:
+    """The filters a query applies, as the options that set them."""
+    shown = [
+        f"--difficulty {','.join(query.difficulty)}" if query.difficulty else "",
+        f"--platform {','.join(query.platform)}" if query.platform else "",
+        f"--start-date {query.start_date}" if query.start_date else "",
+        f"--end-date {query.end_date}" if query.end_date else "",
+        f"--release {query.release}" if query.release else "",
+    ]
+    return " ".join(part for part in shown if part) or "no filter"
 
 
 class _ProgressView:
@@ -270,30 +281,16 @@ def _report(evaluation: Evaluation, run_dir: Path) -> None:
     stderr.print(f"results in {run_dir}/ (summary.json, results.jsonl, generations/)")
 
 
-async def _run(
-    loaded: Any,
-    problems: list[Problem],
-    *,
-    config: EvalConfig,
-    llm: LLMConfig,
-    api_key: str | None,
-    run_dir: Path,
-    live: bool,
-) -> tuple[Evaluation, bool]:
-    # Imported here: the loaders and backends pull in what only an eval needs.
-    from codestar.evaluation.prepare import grading_rule, prepare_problems
-    from codestar.execution.engine import Engine
-    from codestar.llm.session import open_session
-    from codestar.pipeline.config import Models
-
-    solve = config.solve
-    limits = solve.limits or Limits()
+def _manifest(
+    loaded: Any, problems: Sequence[Problem], config: EvalConfig, llm: LLMConfig, run_dir: Path
+) -> dict[str, Any]:
+    """The run's manifest, reconciled with the one already in ``run_dir`` (if any)."""
     manifest = build_manifest(
         benchmark={"name": loaded.name, **dict(loaded.info)},
         methods=config.methods,
         models={role: llm.roles.spec_for(role).name for role in _ROLES},
-        solve=solve_config_dict(solve),
-        limits=asdict(limits),
+        solve=solve_config_dict(config.solve),
+        limits=asdict(config.solve.limits or Limits()),
         problem_ids=[p.id for p in problems],
         extra={
             "concurrency": config.concurrency,
@@ -301,8 +298,25 @@ async def _run(
             "command": sys.argv,
         },
     )
-    manifest = reconcile(read_manifest(run_dir), manifest)
-    session = open_session(llm, run_dir=run_dir, api_key=api_key)
+    return reconcile(read_manifest(run_dir), manifest)
+
+
+async def _run(
+    problems: list[Problem],
+    *,
+    manifest: dict[str, Any],
+    config: EvalConfig,
+    llm: LLMConfig,
+    session: LLMSession,
+    run_dir: Path,
+    live: bool,
+) -> tuple[Evaluation, bool]:
+    # Imported here: the loaders and backends pull in what only an eval needs.
+    from codestar.evaluation.prepare import grading_rule, prepare_problems
+    from codestar.execution.engine import Engine
+    from codestar.pipeline.config import Models
+
+    limits = config.solve.limits or Limits()
     try:
         gate: Any = None
         if session.local:
@@ -535,6 +549,7 @@ def eval_command(
         config_file=config_file,
         model=model,
         base_url=base_url,
+        api_key=api_key,
         judge_model=judge_model,
         input_model=input_model,
         max_total_tokens=max_total_tokens,
@@ -557,9 +572,18 @@ def eval_command(
         grade_pool=pool,
     )
     loaded = load_reported(benchmark, query)
+    if not loaded.problems:
+        raise ConfigError(
+            f"no problem of {loaded.name} matches {_filters(query)}",
+            hint="widen the filters",
+        )
     problems = _select(loaded.problems, _split(problem_ids), limit)
     directory = run_dir or _default_run_dir(benchmark)
     _check_run_dir(directory)
+    manifest = _manifest(loaded, problems, config, llm, directory)
+    from codestar.llm.session import open_session
+
+    session = open_session(llm, run_dir=directory, api_key=api_key)
     stderr.print(
         f"[bold]eval {loaded.name}[/]: {len(problems)} problems; {', '.join(chosen_methods)}; "
         f"N={samples}, R={rounds}, model {llm.roles.generator.name}; run dir {directory}",
@@ -567,11 +591,11 @@ def eval_command(
     )
     evaluation, budget_spent = asyncio.run(
         _run(
-            loaded,
             problems,
+            manifest=manifest,
             config=config,
             llm=llm,
-            api_key=api_key,
+            session=session,
             run_dir=directory,
             live=stderr.is_terminal,
         )

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from codestar.cli.common import server_model
 from codestar.llm.config import LLMConfig, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,14 +103,17 @@ def llm_config(
     config_file: Path | None,
     model: str | None,
     base_url: str | None,
+    api_key: str | None,
     judge_model: str | None,
     input_model: str | None,
     max_total_tokens: int | None,
     max_calls: int | None,
     max_cost: float | None,
 ) -> LLMConfig:
-    """The config file (if any) with the model and budget flags on top."""
+    """The config file (if any) with the model and budget flags on top; ``--base-url``
+    without a model names the server's only model (see `server_model`)."""
     base = load_config(config_file) if config_file is not None else LLMConfig()
+    model = server_model(model, base_url, api_key, base.roles.generator)
     return base.with_flags(
         model=model,
         base_url=base_url,
