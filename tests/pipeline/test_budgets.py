@@ -67,7 +67,7 @@ def run(
 def test_without_a_budget_sstar_judges_and_picks_the_right_cluster(engine: Engine) -> None:
     result = run(engine, ScriptedBackend(answer))
     assert result.stopped is None and result.program == RIGHT.strip()
-    assert result.selection.rule == "algorithm-1"
+    assert result.selection.rule == "weighted-wins"
     assert result.comparisons[0].winner is not None
 
 

@@ -86,6 +86,7 @@ def test_stage_fields_are_what_the_pipeline_fills() -> None:
         "generate": frozenset(),
         "debug": {"history"},
         "inputs": {"count"},
+        "inputs-retry": {"count"},
         "distinguish": {"program_a", "program_b", "count"},
         "judge": {"program_a", "program_b", "observations"},
         "judge-code": {"program_a", "program_b"},
