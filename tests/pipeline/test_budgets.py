@@ -9,13 +9,11 @@ the real execution engine. The problem: print the absolute value of n.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from codestar.execution.engine import Engine
-from codestar.execution.types import Limits
 from codestar.llm.accounting import Budget, Ledger, MeteredBackend, Price, PriceTable
 from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.store import RunStore
@@ -46,12 +44,6 @@ def answer(request: CompletionRequest) -> str:
         program_a = request.messages[-1].content.split("Program B")[0]
         return "Answer: A" if "abs(" in program_a else "Answer: B"
     raise AssertionError(f"unexpected stage {request.stage}")
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    with Engine(workers=2, limits=Limits(timeout_s=5)) as running:
-        yield running
 
 
 def run(

@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from codestar.errors import BackendError, ConfigError
 from codestar.execution.engine import Engine
-from codestar.execution.types import Limits
 from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.types import Completion, CompletionRequest
 from codestar.pipeline.config import Models, SolveConfig
@@ -84,12 +83,6 @@ def responder(
         raise AssertionError(f"unexpected stage {request.stage}")
 
     return answer
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    with Engine(workers=2, limits=Limits(timeout_s=5)) as running:
-        yield running
 
 
 def run_method(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -11,7 +11,7 @@ import pytest
 
 from codestar.errors import ContextLengthError
 from codestar.execution.engine import Engine
-from codestar.execution.types import Limits, Verdict
+from codestar.execution.types import Verdict
 from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.types import Completion, CompletionRequest, Usage
 from codestar.pipeline.config import Models, SolveConfig
@@ -47,12 +47,6 @@ TWICE = Problem(
 
 def fenced(code: str) -> str:
     return f"```python\n{code}```"
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    with Engine(workers=2, limits=Limits(timeout_s=5)) as running:
-        yield running
 
 
 def within_run(

@@ -34,8 +34,14 @@ from codestar.problems.model import Problem, ProblemKind
 
 #: Mutants of one public input are tried at most this many times each.
 _TRIES = 12
-#: A number written as ``10^5``, ``10**5``, ``1e5``, ``2 * 10^5``, ``-10^9``.
-_NUMBER = r"-?\s*\d+(?:\s*\*\s*10\s*(?:\^|\*\*)\s*\d+|\s*(?:\^|\*\*)\s*\d+|[eE]\d+)?"
+#: A number written as ``10^5``, ``10**5``, ``1e5``, ``2 * 10^5``, ``2 \cdot 10^{5}``,
+#: ``-10^9``; it must not go on as a product or power we do not read.
+_TIMES = r"(?:\*|\\cdot|\\times|×|·)"
+_POWER = r"(?:\^|\*\*)\s*\{?\s*\d+\s*\}?"
+_NUMBER = (
+    rf"-?\s*\d+(?:\s*{_TIMES}\s*10\s*{_POWER}|\s*{_POWER}|[eE]\d+)?"
+    rf"(?![ \t]*(?:{_TIMES}|\^|\d|\.\d))"
+)
 _LE = r"(?:<=|≤|&le;|\\leq|\\le)"
 _CONSTRAINT = re.compile(
     rf"(?P<low>{_NUMBER})\s*{_LE}\s*(?P<what>[^<>≤\n]{{1,40}}?)\s*{_LE}\s*(?P<high>{_NUMBER})"
@@ -64,10 +70,11 @@ class Bounds:
 def _number(text: str) -> int | None:
     """``"2 * 10^5"`` -> 200000; None when it is not one of the accepted forms.
 
-    >>> [_number(t) for t in ("10^5", "-10**9", "2 * 10^5", "1e3", "7")]
-    [100000, -1000000000, 200000, 1000, 7]
+    >>> [_number(t) for t in ("10^5", "-10**9", "2 * 10^5", "2 × 10^{9}", "1e3", "7")]
+    [100000, -1000000000, 200000, 2000000000, 1000, 7]
     """
-    compact = re.sub(r"\s+", "", text).replace("**", "^")
+    compact = re.sub(r"\s+|[{}]", "", text).replace("**", "^")
+    compact = re.sub(r"\\cdot|\\times|×|·", "*", compact)
     match = re.fullmatch(r"(-?)(\d+)(?:\*10\^(\d+)|\^(\d+)|[eE](\d+))?", compact)
     if match is None:
         return None
@@ -125,7 +132,7 @@ def mutate_inputs(problem: Problem, *, count: int, seed: int = 0) -> tuple[str, 
     )
     seen = set(originals)
     found: list[str] = []
-    for _ in range(_TRIES):
+    for _ in range(max(_TRIES, 4 * count)):
         for original in originals:
             mutant = mutate(original, rng, bounds)
             if mutant is not None and mutant not in seen:
@@ -208,7 +215,7 @@ def _mutate_list(value: list[Any], rng: random.Random, bounds: Bounds) -> Any:
         edits.append(lambda: rng.sample(value, len(value)))
         edits.append(lambda: value[::-1])
         edits.append(lambda: _one_element(value, rng, bounds))
-        if all(isinstance(v, int | float | str) for v in value):
+        if len({type(v) for v in value}) == 1 and isinstance(value[0], int | float | str):
             edits.append(lambda: sorted(value))
     edits.append(list)  # empty
     for _ in range(4):
