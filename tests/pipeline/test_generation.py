@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from test_stages import TWICE
+
 from codestar.errors import ContextLengthError
 from codestar.execution.engine import Engine
 from codestar.llm.scripted import ScriptedBackend
