@@ -34,6 +34,9 @@ def test_mutants_separate_what_the_model_inputs_cannot(engine: Engine) -> None:
     result = run_method("sstar", engine, backend)
     assert [c.members for c in result.clusters] == [(0, 1, 2), (3, 4)]
     assert set(result.input_sources) == {"mutation"}
+    negative = sum(text.startswith("-") for text in result.inputs)
+    assert negative and dict(result.inputs_separating) == {"mutation": negative}
+    assert result.to_dict()["inputs_separating"] == {"mutation": negative}
     (comparison,) = result.comparisons
     assert comparison.inputs_source == "clustering" and comparison.winner == 1
     assert "abs(" in (result.program or "")

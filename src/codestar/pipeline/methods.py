@@ -106,6 +106,7 @@ def _input_fields(parsed: Synthesized, clustering: Clustering | None = None) -> 
     if clustering is not None:
         fields["inputs"] = clustering.inputs
         fields["input_sources"] = clustering.sources
+        fields["inputs_separating"] = MappingProxyType(dict(clustering.separating))
         fields["inputs_discarded"] = clustering.discarded
         fields["clusters"] = clustering.clusters
     return fields

@@ -260,7 +260,9 @@ class SolveResult:
     from what had finished.
 
     ``input_sources`` is parallel to ``inputs``: where each came from (``model``,
-    ``retry``, ``script``, ``mutation``); ``inputs_retry_completion`` is the input
+    ``retry``, ``script``, ``mutation``); ``inputs_separating`` counts, per source, the
+    kept inputs on which the clustered candidates did not all agree (what each source
+    contributed); ``inputs_retry_completion`` is the input
     writer's answer to the retry prompt. ``context_overflows`` lists the stages whose
     prompt did not fit the context (each became "no answer", never a failed problem).
     ``comparisons_planned`` is how many cluster pairs there were to compare before any
@@ -289,6 +291,7 @@ class SolveResult:
     config: Mapping[str, Any] = field(default_factory=_frozen)
     models: Mapping[str, str] = field(default_factory=_frozen)
     input_sources: tuple[str, ...] = ()
+    inputs_separating: Mapping[str, int] = field(default_factory=_frozen)
     inputs_retry_completion: str = ""
     context_overflows: tuple[str, ...] = ()
     comparisons_planned: int = 0
@@ -348,6 +351,7 @@ class SolveResult:
             "config": dict(self.config),
             "models": dict(self.models),
             "input_sources": list(self.input_sources),
+            "inputs_separating": dict(self.inputs_separating),
             "inputs_retry_completion": self.inputs_retry_completion,
             "context_overflows": list(self.context_overflows),
             "comparisons_planned": self.comparisons_planned,

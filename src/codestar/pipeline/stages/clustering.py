@@ -22,7 +22,7 @@ import ast
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,9 @@ class Clustering:
     discarded: tuple[str, ...]
     outcomes: Mapping[int, tuple[TestOutcome, ...]]
     sources: tuple[str, ...] = ()
+    #: Per source, how many kept inputs told at least two candidates apart (what each
+    #: source contributed to the clustering).
+    separating: Mapping[str, int] = field(default_factory=dict)
 
     def cluster_of(self, candidate: int) -> Cluster:
         return next(c for c in self.clusters if candidate in c.members)
@@ -149,10 +152,12 @@ async def cluster(
             kept.append(j)
     groups: dict[tuple[str, ...], list[int]] = {}
     outcomes: dict[int, tuple[TestOutcome, ...]] = {}
+    signature_of: dict[int, tuple[str, ...]] = {}
     for candidate in candidates:
         assert candidate.code is not None
         result = results[candidate.code]
         signature = tuple(key(result.outcomes[j]) for j in kept)
+        signature_of[candidate.index] = signature
         if not kept:
             signature = (_program_key(candidate.code),)
         groups.setdefault(signature, []).append(candidate.index)
@@ -165,10 +170,15 @@ async def cluster(
     how = "on their outputs" if kept else "by program text (no usable input)"
     run.emit(Event("clustered", f"{len(candidates)} candidates in {len(clusters)} clusters {how}"))
     kept_set = set(kept)
+    separating: dict[str, int] = {}
+    for position, j in enumerate(kept):
+        if len({signature_of[c.index][position] for c in candidates}) > 1:
+            separating[origin[j]] = separating.get(origin[j], 0) + 1
     return Clustering(
         clusters=clusters,
         inputs=tuple(inputs[j] for j in kept),
         discarded=tuple(text for j, text in enumerate(inputs) if j not in kept_set),
         outcomes=outcomes,
         sources=tuple(origin[j] for j in kept),
+        separating=separating,
     )
