@@ -99,3 +99,11 @@ def test_a_context_overflow_ends_the_chain(engine: Engine) -> None:
     candidate, backend = developed(engine, answer, ECHO, rounds=3)
     assert [r.failure for r in candidate.rounds] == [None, "context_length"]
     assert [r.stage for r in backend.requests] == ["generate", "debug"]
+
+
+def test_the_short_prompt_variant_is_what_the_model_is_asked(engine: Engine) -> None:
+    candidate, backend = developed(
+        engine, lambda r: f"```python\n{RIGHT}```", prompt_variant="short"
+    )
+    assert candidate.passed
+    assert "nothing else" in backend.requests[0].messages[-1].content

@@ -26,6 +26,8 @@ from codestar.llm.backend import Backend
 Role = Literal["generator", "debugger", "input_writer", "judge"]
 #: How S* turns clusters and judge wins into a choice (see `codestar.pipeline.selection`).
 SELECTION_RULES: tuple[str, ...] = ("weighted-wins", "algorithm-1")
+#: The sampling and debug prompt variants (``prompts/<variant>/``; ``default``: the top).
+PROMPT_VARIANTS: tuple[str, ...] = ("default", "short")
 ROLES: tuple[Role, ...] = ("generator", "debugger", "input_writer", "judge")
 
 
@@ -62,6 +64,9 @@ class SolveConfig:
     canonical_outputs: cluster on outputs canonicalised as the grader compares them.
     context_tokens: the context window of the models (prompt plus ``max_tokens``);
         prompts are cut to fit it (the embedded model's is 8,192).
+    prompt_variant: the sampling and debug prompts: ``default``, or ``short`` (names
+        the function, asks for one code block and nothing else), to be measured
+        against each other (issue 9, section 3).
     """
 
     samples: int = 16
@@ -79,6 +84,7 @@ class SolveConfig:
     sanitize: bool = True
     canonical_outputs: bool = True
     context_tokens: int = 8192
+    prompt_variant: str = "default"
 
     def __post_init__(self) -> None:
         if self.samples < 1:
@@ -107,6 +113,11 @@ class SolveConfig:
             raise ConfigError(
                 f"unknown selection rule {self.selection_rule!r}",
                 hint=f"choose one of {', '.join(SELECTION_RULES)}",
+            )
+        if self.prompt_variant not in PROMPT_VARIANTS:
+            raise ConfigError(
+                f"unknown prompt variant {self.prompt_variant!r}",
+                hint=f"choose one of {', '.join(PROMPT_VARIANTS)}",
             )
         if self.context_tokens < 512:
             raise ConfigError(f"context_tokens must be at least 512, got {self.context_tokens}")

@@ -34,7 +34,7 @@ from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
 from codestar.llm.accounting import Ledger, PriceTable
 from codestar.llm.types import Completion, CompletionRequest, Message, SamplingParams, Stage, Usage
 from codestar.pipeline.config import Models, Role, SolveConfig
-from codestar.pipeline.prompts import estimate_tokens
+from codestar.pipeline.prompts import estimate_tokens, variant
 from codestar.pipeline.selection import rng_for
 from codestar.pipeline.trace import Selection, SolveResult
 from codestar.problems.model import Problem, TestCase
@@ -172,6 +172,10 @@ class Run:
                 self.stopped = str(error.args[0]) if error.args else str(error)
                 self.emit(Event("stopped", self.stopped))
             return None
+
+    def render(self, stage: str, **fields: str | int) -> tuple[Message, ...]:
+        """The prompt of ``stage`` for this problem in the configured prompt variant."""
+        return variant(self.config.prompt_variant).render(stage, self.problem, **fields)
 
     def fits(self, stage: Stage, messages: Sequence[Message]) -> bool:
         """Whether a prompt fits the context (``config.prompt_tokens``, estimated); one

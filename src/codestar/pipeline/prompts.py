@@ -376,6 +376,18 @@ def _packaged_template(name: str) -> str | None:
 _DEFAULT = PromptSet()
 
 
+@cache
+def variant(name: str) -> PromptSet:
+    """The packaged prompt variant ``name`` (``prompts/<name>/``, falling back file by
+    file to the default templates); ``default`` is the default set itself."""
+    if name == "default":
+        return _DEFAULT
+    folder = resources.files("codestar.pipeline").joinpath("prompts", name)
+    if not folder.is_dir():
+        raise ConfigError(f"no packaged prompt variant {name!r}")
+    return PromptSet(Path(str(folder)))
+
+
 def render(stage: str, problem: Problem, **fields: str | int) -> tuple[Message, ...]:
     """The messages of ``stage`` for ``problem`` from the packaged templates.
 

@@ -38,7 +38,6 @@ from codestar.pipeline.prompts import (
     TestFeedback,
     estimate_tokens,
     format_feedback,
-    render,
 )
 from codestar.pipeline.sanitizer import sanitize
 from codestar.pipeline.trace import Candidate, Round, RoundFailure, TestReport
@@ -59,7 +58,7 @@ async def develop_all(run: Run, *, samples: int, rounds: int) -> tuple[Candidate
 
 async def develop(run: Run, index: int, *, rounds: int) -> Candidate:
     """Candidate ``index``: its sample, then debug rounds until the public tests pass."""
-    sample = await _attempt(run, index, 0, render("generate", run.problem), "generate")
+    sample = await _attempt(run, index, 0, run.render("generate"), "generate")
     if sample is None:
         return Candidate(index, ())
     history = [sample]
@@ -67,12 +66,12 @@ async def develop(run: Run, index: int, *, rounds: int) -> Candidate:
     for number in range(1, rounds + 1):
         if Candidate(index, tuple(history)).passed or history[-1].failure == "context_length":
             break
-        frame = render("debug", run.problem, history="")
+        frame = run.render("debug", history="")
         room = (run.config.prompt_tokens - estimate_tokens(frame)) * CHARS_PER_TOKEN
         feedback = format_feedback(
             _as_debug_rounds(history), kind=run.problem.kind, budget_chars=max(room, 1000)
         )
-        messages = render("debug", run.problem, history=feedback)
+        messages = run.render("debug", history=feedback)
         fixed = await _attempt(run, index, number, messages, "debug")
         if fixed is None:
             break
