@@ -220,7 +220,7 @@ def _chunks(text: str, *, kind: ProblemKind) -> tuple[list[str], int]:
                 if kind is ProblemKind.STDIN:
                     salvaged.extend(_tuple_inputs(block.body))
             elif _role(block.label) != "output":
-                chunks.append(block.body)
+                chunks.extend(_split_on_comment_headings(block.body))
         if not chunks and salvaged:
             # Small models answer with a test script instead of inputs; its
             # `(input, expected)` tuples still hold usable inputs.
@@ -301,6 +301,32 @@ def generator_scripts(text: str, *, limit: int = 3) -> list[str]:
 
 
 _READS_INPUT = ("input(", "sys.stdin", "open(", "stdin", "fileinput")
+
+
+# "# Input 2", "## Test case 3:", "# Example" on a line of its own inside one block.
+_COMMENT_HEADING = re.compile(
+    r"[ \t]*#+[ \t]*(?:input|test|example|sample|case)(?:[ \t]+case)?[ \t]*\#?\d*[ \t]*:?[ \t]*",
+    re.IGNORECASE,
+)
+
+
+def _split_on_comment_headings(body: str) -> list[str]:
+    """One block holding several inputs under ``# Input N`` comment lines (the 0.5B
+    model writes them so): one chunk per heading, the heading lines left out.
+
+    >>> _split_on_comment_headings("# Input 1\\n3 5\\n\\n# Input 2\\n-2 7")
+    ['3 5\\n', '-2 7']
+    """
+    lines = body.split("\n")
+    if not any(_COMMENT_HEADING.fullmatch(line) for line in lines):
+        return [body]
+    parts: list[list[str]] = [[]]
+    for line in lines:
+        if _COMMENT_HEADING.fullmatch(line):
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return ["\n".join(part) for part in parts if "".join(part).strip()]
 
 
 _TUPLE_FIRST_STRING = re.compile(r"""\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*,""")
