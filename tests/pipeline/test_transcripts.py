@@ -4,20 +4,17 @@ choices, and its non-answers must give none."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_stages import within_run
 
 from codestar.execution.engine import Engine
-from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.types import CompletionRequest
-from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.inputs import parse_inputs
 from codestar.pipeline.judgement import parse_choice
-from codestar.pipeline.orchestrator import Run
 from codestar.pipeline.stages import synthesize_inputs
 from codestar.problems import load_problems
 from codestar.problems.model import ProblemKind
@@ -55,13 +52,7 @@ def test_the_recorded_sum_of_two_answers_need_no_retry_now(engine: Engine) -> No
     def answer(request: CompletionRequest) -> str:
         return first if request.sample_index == 0 else retry
 
-    backend = ScriptedBackend(answer)
-    run = Run(
-        problem,
-        method="test",
-        models=Models(backend),
-        engine=engine,
-        config=SolveConfig(inputs=8, mutated_inputs=False),
+    parsed, backend = within_run(
+        engine, answer, synthesize_inputs, problem, inputs=8, mutated_inputs=False
     )
-    parsed = asyncio.run(synthesize_inputs(run))
     assert parsed.inputs == ("3 5\n", "-2 7\n") and len(backend.requests) == 1
