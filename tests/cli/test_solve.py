@@ -185,7 +185,9 @@ def test_json_trace_and_resume_from_the_run_dir(server: str, tmp_path: Path) -> 
         assert key in trace
     assert trace["method"] == "sstar" and trace["program"] == RIGHT.strip()
     assert all(c["rounds"] for c in trace["candidates"])
-    assert trace["inputs"] == ["a b c d\n", "solo\n"]
+    sources = zip(trace["inputs"], trace["input_sources"], strict=True)
+    model = [text for text, source in sources if source == "model"]
+    assert model == ["a b c d\n", "solo\n"]  # the rest are mutants of the public input
     assert [c["members"] for c in trace["clusters"]] == [[0, 1, 2], [3]]
     (comparison,) = trace["comparisons"]
     assert comparison["answers"] == ["A", "B"] and comparison["winner"] == 0

@@ -9,13 +9,11 @@ the real execution engine. The problem: print the absolute value of n.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from codestar.execution.engine import Engine
-from codestar.execution.types import Limits
 from codestar.llm.accounting import Budget, Ledger, MeteredBackend, Price, PriceTable
 from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.store import RunStore
@@ -48,12 +46,6 @@ def answer(request: CompletionRequest) -> str:
     raise AssertionError(f"unexpected stage {request.stage}")
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    with Engine(workers=2, limits=Limits(timeout_s=5)) as running:
-        yield running
-
-
 def run(
     engine: Engine,
     backend: ScriptedBackend | MeteredBackend | StoredBackend,
@@ -67,7 +59,7 @@ def run(
 def test_without_a_budget_sstar_judges_and_picks_the_right_cluster(engine: Engine) -> None:
     result = run(engine, ScriptedBackend(answer))
     assert result.stopped is None and result.program == RIGHT.strip()
-    assert result.selection.rule == "algorithm-1"
+    assert result.selection.rule == "weighted-wins"
     assert result.comparisons[0].winner is not None
 
 

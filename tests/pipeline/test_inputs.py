@@ -371,3 +371,17 @@ def test_inputs_are_salvaged_from_a_cut_off_test_script() -> None:
     # real inputs win over anything salvaged from a script
     both = answer.replace("```python", "```\n1 2\n```\n```python")
     assert parse_inputs(both, kind=ProblemKind.STDIN).inputs == ("1 2\n",)
+
+
+@pytest.mark.parametrize(
+    ("block", "inputs"),
+    [
+        ("# Input 1\n3 5\n\n# Input 2\n-2 7", ("3 5\n", "-2 7\n")),  # the 0.5B model
+        ("## Test case 1:\n1\n## Test case 2:\n2", ("1\n", "2\n")),
+        ("#.#\n###\n#.#", ("#.#\n###\n#.#\n",)),  # a grid is data, not headings
+        ("# 3 5", ("# 3 5\n",)),
+    ],
+)
+def test_comment_headings_inside_one_block_split_it(block: str, inputs: tuple[str, ...]) -> None:
+    parsed = parse_inputs(f"```\n{block}\n```", kind=ProblemKind.STDIN)
+    assert parsed.inputs == inputs

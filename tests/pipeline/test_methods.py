@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from codestar.errors import BackendError, ConfigError
 from codestar.execution.engine import Engine
-from codestar.execution.types import Limits
 from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.types import Completion, CompletionRequest
 from codestar.pipeline.config import Models, SolveConfig
@@ -86,12 +85,6 @@ def responder(
     return answer
 
 
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    with Engine(workers=2, limits=Limits(timeout_s=5)) as running:
-        yield running
-
-
 def run_method(
     method: str,
     engine: Engine,
@@ -119,15 +112,24 @@ def test_sstar_beats_majority_vote_on_a_larger_wrong_cluster(engine: Engine) -> 
     result = run_method("sstar", engine, backend)
     assert result.program is not None and "abs(" in result.program
     assert [c.members for c in result.clusters] == [(0, 1, 2), (3, 4)]
-    assert result.inputs == ("-5\n", "7\n") and result.inputs_discarded == ("not a number\n",)
+    model = [
+        text
+        for text, source in zip(result.inputs, result.input_sources, strict=True)
+        if source == "model"
+    ]
+    assert model == ["-5\n", "7\n"] and result.inputs_discarded == ("not a number\n",)
+    assert "mutation" in result.input_sources  # mutants of the public input "3"
     (comparison,) = result.comparisons
     assert comparison.answers == ("B", "A") and comparison.winner == 1
     # The judge saw the real outputs of both programs on the distinguishing input.
-    assert comparison.inputs == ("-2\n",) and comparison.inputs_completion == "```\n-2\n```"
+    # The model's distinguishing input first, then clustering inputs that separate them.
+    assert comparison.inputs[:2] == ("-2\n", "-5\n")
+    assert comparison.inputs_source == "model+clustering"
+    assert comparison.inputs_completion == "```\n-2\n```"
     assert "not a number" in result.inputs_completion  # the raw answer stays in the trace
-    assert [o.output for o in comparison.first_outputs] == ["-2\n"]
-    assert [o.output for o in comparison.second_outputs] == ["2\n"]
-    assert result.selection.rule == "algorithm-1"
+    assert [o.output for o in comparison.first_outputs][:2] == ["-2\n", "-5\n"]
+    assert [o.output for o in comparison.second_outputs][:2] == ["2\n", "5\n"]
+    assert result.selection.rule == "weighted-wins"
     assert stages(backend).count("distinguish") == 1 and stages(backend).count("judge") == 2
 
 
@@ -136,8 +138,16 @@ def test_a_judge_that_always_says_a_decides_nothing(engine: Engine) -> None:
     result = run_method("sstar", engine, backend)
     (comparison,) = result.comparisons
     assert comparison.answers == ("A", "A") and comparison.winner is None
-    # No wins anywhere: the tie goes to the larger cluster, as Algorithm 1 says.
-    assert result.selection.cluster == 0 and "largest" in result.selection.reason
+    # No wins anywhere: the larger cluster has the more votes...
+    assert result.selection.cluster == 0 and result.selection.rule == "weighted-wins"
+    # ...and under the paper's rule the tie on wins goes to it too.
+    paper = run_method(
+        "sstar",
+        engine,
+        ScriptedBackend(responder(POOL, judge=lambda r: "Answer: A")),
+        selection_rule="algorithm-1",
+    )
+    assert paper.selection.cluster == 0 and "largest" in paper.selection.reason
 
 
 def test_nothing_passes_the_public_tests(engine: Engine) -> None:
@@ -169,7 +179,7 @@ def test_model_inputs_that_separate_nothing_fall_back_to_clustering_inputs(
     engine: Engine,
 ) -> None:
     backend = ScriptedBackend(responder(POOL, distinguish="```\n5\n```\n```\nno\n```"))
-    result = run_method("sstar", engine, backend)
+    result = run_method("sstar", engine, backend, mutated_inputs=False)
     (comparison,) = result.comparisons
     assert comparison.inputs_source == "clustering" and comparison.inputs == ("-5\n",)
     assert comparison.winner == 1 and "abs(" in (result.program or "")
@@ -212,9 +222,28 @@ def test_generated_tests_picks_the_candidate_passing_most_tests(engine: Engine) 
     )
     backend = ScriptedBackend(responder(POOL, tests=tests))
     result = run_method("generated-tests", engine, backend)
-    assert "abs(" in (result.program or "") and result.selection.rule == "most-generated-tests"
+    assert "abs(" in (result.program or "") and result.selection.rule == "dual-agreement"
     assert [t.passed_by for t in result.generated_tests] == [(3, 4), (0, 1, 2, 3, 4), ()]
-    assert dict(result.selection.scores) == {0: 1.0, 1: 1.0, 2: 1.0, 3: 2.0, 4: 2.0}
+    # Consensus sets: {0, 1, 2} agree on one test (score 3), {3, 4} on two (score 4).
+    assert dict(result.selection.scores) == {0: 3.0, 3: 4.0}
+
+
+def test_generated_tests_dual_agreement_outvotes_a_lone_candidate(engine: Engine) -> None:
+    # Three samples agree with the right prediction on one test; a lone wrong sample
+    # passes two wrongly predicted tests. Most-tests-passed would elect the loner
+    # (2 > 1); dual agreement scores the sets 3 x 1 = 3 against 1 x 2 = 2.
+    tests = (
+        "Input:\n```\n-5\n```\nOutput:\n```\n5\n```\n"
+        "Input:\n```\n-2\n```\nOutput:\n```\n-1\n```\n"
+        "Input:\n```\n-3\n```\nOutput:\n```\n-2\n```\n"
+    )
+    pool = [RIGHT, RIGHT, RIGHT, BROKEN]
+    problem = Problem(
+        id="abs5", statement=PROBLEM.statement, kind=ProblemKind.STDIN, public_tests=()
+    )
+    backend = ScriptedBackend(responder(pool, tests=tests))
+    result = run_method("generated-tests", engine, backend, problem, samples=4)
+    assert result.program == RIGHT.strip() and dict(result.selection.scores) == {0: 3.0, 3: 2.0}
 
 
 def test_llm_judge_judges_distinct_programs_from_code_alone(engine: Engine) -> None:
@@ -371,14 +400,15 @@ def test_sstar_on_a_functional_problem(engine: Engine) -> None:
             judge=judge,
         )
     )
-    result = run_method("sstar", engine, backend, problem)
+    result = run_method("sstar", engine, backend, problem, mutated_inputs=False)
     assert result.inputs == ("3", "0") and result.inputs_dropped == 1
     assert [c.members for c in result.clusters] == [(0, 3), (1,), (2, 4)]
     assert len(result.comparisons) == 3
     assert result.selection.cluster == 2 and "2 * n" in (result.program or "")
     # The judge only recognises the right program: between the two wrong ones it always
-    # answers B, so that comparison has no winner.
-    assert dict(result.selection.scores) == {0: 0.0, 1: 0.0, 2: 2.0}
+    # answers B, so that comparison has no winner. Votes: cluster 2 keeps its 2 and
+    # takes the 2 + 1 of the clusters it beat; they lose theirs.
+    assert dict(result.selection.scores) == {0: 0.0, 1: 0.0, 2: 5.0}
     undecided = next(c for c in result.comparisons if {c.first, c.second} == {0, 1})
     assert undecided.answers == ("B", "B") and undecided.winner is None
 

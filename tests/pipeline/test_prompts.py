@@ -10,6 +10,7 @@ import pytest
 
 from codestar.errors import ConfigError
 from codestar.execution.types import TestOutcome, Verdict
+from codestar.pipeline.config import PROMPT_VARIANTS, SolveConfig
 from codestar.pipeline.prompts import (
     FIELD_CHARS,
     STAGES,
@@ -23,6 +24,7 @@ from codestar.pipeline.prompts import (
     problem_fields,
     render,
     truncate,
+    variant,
 )
 from codestar.problems.model import Problem, ProblemKind, TestCase
 
@@ -86,6 +88,7 @@ def test_stage_fields_are_what_the_pipeline_fills() -> None:
         "generate": frozenset(),
         "debug": {"history"},
         "inputs": {"count"},
+        "inputs-retry": {"count"},
         "distinguish": {"program_a", "program_b", "count"},
         "judge": {"program_a", "program_b", "observations"},
         "judge-code": {"program_a", "program_b"},
@@ -274,3 +277,27 @@ def test_docstring_examples_of_the_parsing_and_prompting_layer_hold(module: str)
     results = doctest.testmod(importlib.import_module(module))
     assert results.attempted > 0
     assert results.failed == 0
+
+
+@pytest.mark.parametrize("name", PROMPT_VARIANTS)
+@pytest.mark.parametrize("stage", ["generate", "debug"])
+def test_every_prompt_variant_renders_for_both_kinds(name: str, stage: str) -> None:
+    fields = {"history": "## Attempt 1\n(no code found)"} if stage == "debug" else {}
+    for problem in (STDIN_PROBLEM, FUNCTIONAL_PROBLEM):
+        messages = variant(name).render(stage, problem, **fields)
+        assert [m.role for m in messages] == ["system", "user"]
+        assert problem.statement.strip() in messages[-1].content
+
+
+def test_the_short_variant_is_shorter_and_names_the_call() -> None:
+    short = variant("short").render("generate", FUNCTIONAL_PROBLEM)[-1].content
+    default = render("generate", FUNCTIONAL_PROBLEM)[-1].content
+    assert len(short) < len(default) and "nothing else" in short
+    assert problem_fields(FUNCTIONAL_PROBLEM)["call"] in short
+
+
+def test_an_unknown_variant_is_refused() -> None:
+    with pytest.raises(ConfigError, match="prompt variant"):
+        SolveConfig(prompt_variant="tiny")
+    with pytest.raises(ConfigError, match="no packaged prompt variant"):
+        variant("tiny")

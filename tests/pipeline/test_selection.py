@@ -84,3 +84,56 @@ def test_rng_depends_on_seed_and_problem_only() -> None:
     assert a[0] == a[1]
     assert selection.rng_for(1, "p").random() != selection.rng_for(2, "p").random()
     assert selection.rng_for(1, "p").random() != selection.rng_for(1, "q").random()
+
+
+# -- weighted wins (issue 9): judge wins weighed against the execution evidence
+
+
+def test_one_win_between_singletons_does_not_beat_a_large_unbeaten_cluster() -> None:
+    clusters = [Cluster(0, tuple(range(10))), Cluster(1, (10,)), Cluster(2, (11,))]
+    comparisons = [_comparison(1, 2, 1), _comparison(0, 1, None), _comparison(0, 2, None)]
+    rng = selection.rng_for(0, "p")
+    paper = selection.by_wins(clusters, comparisons, rng, rule="algorithm-1")
+    weighted = selection.by_wins(clusters, comparisons, rng, rule="weighted-wins")
+    assert paper.cluster == 1  # one lucky agreed win decides under Algorithm 1
+    assert weighted.cluster == 0 and weighted.rule == "weighted-wins"
+    assert dict(weighted.scores) == {0: 10.0, 1: 2.0, 2: 0.0}
+
+
+def test_a_win_over_the_large_cluster_takes_its_votes() -> None:
+    clusters = [Cluster(0, tuple(range(10))), Cluster(1, (10,))]
+    chosen = selection.by_wins(
+        clusters, [_comparison(0, 1, 1)], selection.rng_for(0, "p"), rule="weighted-wins"
+    )
+    assert chosen.cluster == 1 and dict(chosen.scores) == {0: 0.0, 1: 11.0}
+    assert "votes" in chosen.reason
+
+
+def test_weighted_wins_ties_go_to_size_then_the_seeded_choice() -> None:
+    clusters = [Cluster(0, (0,)), Cluster(1, (1, 2)), Cluster(2, (3, 4))]
+    undecided = [_comparison(0, 1, None), _comparison(1, 2, None)]
+    picks = {
+        selection.by_wins(
+            clusters, undecided, selection.rng_for(seed, "p"), rule="weighted-wins"
+        ).cluster
+        for seed in range(20)
+    }
+    assert picks == {1, 2}
+
+
+def test_an_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown selection rule"):
+        selection.by_wins([Cluster(0, (0,))], [], selection.rng_for(0, "p"), rule="best")
+
+
+def test_dual_agreement_scores_sets_by_candidates_times_tests() -> None:
+    passed_by = {
+        0: frozenset({0, 1, 2}),  # a loner passing three tests: 1 x 3 = 3
+        1: frozenset({0, 1}),
+        2: frozenset({0, 1}),
+        3: frozenset({0, 1}),  # three agreeing on two tests: 3 x 2 = 6
+        4: frozenset(),
+    }
+    chosen = selection.dual_agreement(passed_by, selection.rng_for(0, "p"))
+    assert chosen.candidate == 1 and chosen.rule == "dual-agreement"
+    assert dict(chosen.scores) == {0: 3.0, 1: 6.0, 4: 0.0}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -11,7 +11,7 @@ import pytest
 
 from codestar.errors import ContextLengthError
 from codestar.execution.engine import Engine
-from codestar.execution.types import Limits, Verdict
+from codestar.execution.types import Verdict
 from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.types import Completion, CompletionRequest, Usage
 from codestar.pipeline.config import Models, SolveConfig
@@ -47,12 +47,6 @@ TWICE = Problem(
 
 def fenced(code: str) -> str:
     return f"```python\n{code}```"
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    with Engine(workers=2, limits=Limits(timeout_s=5)) as running:
-        yield running
 
 
 def within_run(
@@ -157,8 +151,11 @@ def test_functional_candidates_run_through_the_entry_point(engine: Engine) -> No
 
 def test_synthesized_inputs_drop_malformed_ones(engine: Engine) -> None:
     text = "```\nhello\n```\n```\n5\n```\n```\n1\n2\n```\n```\n-4\n```"
-    parsed, backend = within_run(engine, lambda request: text, synthesize_inputs, TWICE, inputs=5)
+    parsed, backend = within_run(
+        engine, lambda request: text, synthesize_inputs, TWICE, inputs=5, mutated_inputs=False
+    )
     assert parsed.inputs == ("5", "-4") and parsed.dropped == 2
+    assert parsed.sources == ("model", "model")
     assert backend.requests[0].stage == "inputs" and backend.requests[0].params.temperature == 0
 
 
@@ -187,10 +184,44 @@ def test_cluster_groups_by_outputs_and_discards_inputs_everyone_crashes_on(
     assert clustering.clusters[2].outputs[2] == f"!{Verdict.RUNTIME_ERROR.value}"
 
 
-def test_no_inputs_means_one_cluster(engine: Engine) -> None:
-    candidates = [_candidate(0, "print(1)\n"), _candidate(1, "print(2)\n")]
-    clustering, _ = within_run(engine, lambda r: "", lambda run: cluster(run, candidates, []))
-    assert [c.members for c in clustering.clusters] == [(0, 1)]
+def clustered(engine: Engine, codes: list[str], inputs: list[str], **config: Any) -> Any:
+    """The clustering of programs ``codes`` (candidates 0, 1, ...) on ``inputs``."""
+    candidates = [_candidate(i, code) for i, code in enumerate(codes)]
+    clustering, _ = within_run(
+        engine, lambda r: "", lambda run: cluster(run, candidates, inputs), **config
+    )
+    return clustering
+
+
+def test_no_inputs_means_distinct_programs_are_distinct_clusters(engine: Engine) -> None:
+    # Nothing was observed, so nothing says two different programs behave alike; the
+    # same program written with other spacing and a comment is still one cluster.
+    clustering = clustered(engine, ["print(1)\n", "print(2)\n", "print( 1 )  # one\n"], [])
+    assert [c.members for c in clustering.clusters] == [(0, 2), (1,)]
+
+
+def test_inputs_most_candidates_crash_on_are_discarded(engine: Engine) -> None:
+    codes = [
+        "print(2 * int(input()))\n",
+        "print(int(input()) * 2)\n",
+        "s = input()\nprint(2 * int(s) if s.isdigit() else 0)\n",
+    ]
+    clustering = clustered(engine, codes, ["x\n", "4\n"])
+    # Two of three crash on "x": an invalid input, not evidence against them.
+    assert clustering.discarded == ("x\n",) and clustering.inputs == ("4\n",)
+    assert [c.members for c in clustering.clusters] == [(0, 1, 2)]
+
+
+def test_outputs_equal_as_the_grader_compares_them_are_one_cluster(engine: Engine) -> None:
+    codes = [
+        "print(int(input()) / 2)\n",
+        "print(f'{int(input()) / 2:.6f}')\n",
+        "print(int(input()) // 2)\n",
+    ]
+    clustering = clustered(engine, codes, ["1\n", "4\n"])
+    assert [c.members for c in clustering.clusters] == [(0, 1), (2,)]
+    raw = clustered(engine, codes, ["1\n", "4\n"], canonical_outputs=False)
+    assert [c.members for c in raw.clusters] == [(0,), (1,), (2,)]
 
 
 @pytest.mark.parametrize(
@@ -224,9 +255,11 @@ def test_compare_clusters_shows_real_outputs_in_both_orders(engine: Engine) -> N
     (comparison, memoized), backend = within_run(engine, answer, body)
     assert comparison is memoized
     assert [r.stage for r in backend.requests] == ["distinguish", "judge", "judge"]
-    assert comparison.inputs == ("5\n",)  # on "2" both print 4, so it is not shown
-    assert comparison.first_outputs[0].output == "10\n"
-    assert comparison.second_outputs[0].output == "7\n"
+    # On "2" both print 4, so it is not shown; the clustering input "1" that separates
+    # them is shown after the model's input.
+    assert comparison.inputs == ("5\n", "1\n") and comparison.inputs_source == "model+clustering"
+    assert [o.output for o in comparison.first_outputs] == ["10\n", "2\n"]
+    assert [o.output for o in comparison.second_outputs] == ["7\n", "3\n"]
     assert comparison.answers == ("A", "B") and comparison.winner == 0
     straight, swapped = (r.messages[-1].content for r in backend.requests[1:])
     assert straight.index("10") < straight.index("7\n")

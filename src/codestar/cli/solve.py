@@ -116,19 +116,32 @@ def _summary(result: SolveResult) -> list[str]:
     lines = [
         f"method {result.method}: {len(candidates)} candidates, {passing} pass the public tests",
     ]
+    if result.uses_hidden_tests:
+        lines.append("uses hidden tests: the oracle is a bound (pass@N), not a selector")
     if result.stopped is not None:
         drawn = sum(bool(c.rounds) for c in candidates)
         lines.append(f"stopped early by a budget: {drawn} of {len(candidates)} samples drawn")
     if result.inputs or result.inputs_dropped or result.inputs_discarded:
+        sources = ", ".join(
+            f"{result.input_sources.count(source)} {source}"
+            for source in dict.fromkeys(result.input_sources)
+        )
         lines.append(
-            f"inputs: {len(result.inputs)} kept, {len(result.inputs_discarded)} discarded "
-            f"(every candidate crashed), {result.inputs_dropped} malformed"
+            f"inputs: {len(result.inputs)} kept{f' ({sources})' if sources else ''}, "
+            f"{len(result.inputs_discarded)} discarded (most candidates crashed), "
+            f"{result.inputs_dropped} malformed"
         )
     if result.clusters:
         sizes = ", ".join(str(len(c.members)) for c in result.clusters)
         lines.append(f"clusters: {len(result.clusters)} (sizes {sizes})")
     if result.comparisons:
-        lines.append(f"comparisons: {len(result.comparisons)}, {decided} decided")
+        planned = result.comparisons_planned or len(result.comparisons)
+        lines.append(
+            f"comparisons: {len(result.comparisons)} of {planned} pairs "
+            f"({3 * len(result.comparisons)} model calls), {decided} decided"
+        )
+    if result.context_overflows:
+        lines.append(f"prompts over the context: {', '.join(result.context_overflows)}")
     lines.append(f"decision ({result.selection.rule}): {result.selection.reason}")
     usage = ", ".join(_stage_usage(result, stage) for stage in result.usage)
     lines.append(f"tokens: {usage or 'none'}; total {result.total_usage.total_tokens}")

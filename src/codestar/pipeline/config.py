@@ -24,6 +24,10 @@ from codestar.execution.types import Limits
 from codestar.llm.backend import Backend
 
 Role = Literal["generator", "debugger", "input_writer", "judge"]
+#: How S* turns clusters and judge wins into a choice (see `codestar.pipeline.selection`).
+SELECTION_RULES: tuple[str, ...] = ("weighted-wins", "algorithm-1")
+#: The sampling and debug prompt variants (``prompts/<variant>/``; ``default``: the top).
+PROMPT_VARIANTS: tuple[str, ...] = ("default", "short")
 ROLES: tuple[Role, ...] = ("generator", "debugger", "input_writer", "judge")
 
 
@@ -43,6 +47,26 @@ class SolveConfig:
     seed: seeds the sampling requests (sample i gets seed + i) and the tie-breaking
         random choices, so a run is reproducible on backends that honour seeds.
     limits: per-test limits of every execution (``None``: the engine's own).
+
+    The switches below are issue 9's changes, each on by default and each switchable
+    for an ablation:
+
+    mutated_inputs: add mutants of the public inputs to the model's inputs for
+        clustering and for distinguishing a pair (`codestar.pipeline.mutation`).
+    mutations: how many mutants at most.
+    input_retry: when fewer than 2 model inputs parse, ask once more with a shorter,
+        stricter prompt at ``temperature`` (and run a generator script the model wrote
+        for a stdin problem).
+    selection_rule: ``weighted-wins`` (cluster size as votes plus the votes of the
+        clusters it beat; the default) or ``algorithm-1`` (the paper: most wins).
+    sanitize: for functional problems, drop top-level statements that are not imports,
+        definitions or used assignments (the model's own asserts and demo calls).
+    canonical_outputs: cluster on outputs canonicalised as the grader compares them.
+    context_tokens: the context window of the models (prompt plus ``max_tokens``);
+        prompts are cut to fit it (the embedded model's is 8,192).
+    prompt_variant: the sampling and debug prompts: ``default``, or ``short`` (names
+        the function, asks for one code block and nothing else), to be measured
+        against each other (issue 9, section 3).
     """
 
     samples: int = 16
@@ -53,6 +77,14 @@ class SolveConfig:
     max_tokens: int = 2048
     seed: int = 0
     limits: Limits | None = None
+    mutated_inputs: bool = True
+    mutations: int = 8
+    input_retry: bool = True
+    selection_rule: str = "weighted-wins"
+    sanitize: bool = True
+    canonical_outputs: bool = True
+    context_tokens: int = 8192
+    prompt_variant: str = "default"
 
     def __post_init__(self) -> None:
         if self.samples < 1:
@@ -75,6 +107,26 @@ class SolveConfig:
             )
         if self.max_tokens < 1:
             raise ConfigError(f"max_tokens must be at least 1, got {self.max_tokens}")
+        if self.mutations < 0:
+            raise ConfigError(f"mutations must be 0 or more, got {self.mutations}")
+        if self.selection_rule not in SELECTION_RULES:
+            raise ConfigError(
+                f"unknown selection rule {self.selection_rule!r}",
+                hint=f"choose one of {', '.join(SELECTION_RULES)}",
+            )
+        if self.prompt_variant not in PROMPT_VARIANTS:
+            raise ConfigError(
+                f"unknown prompt variant {self.prompt_variant!r}",
+                hint=f"choose one of {', '.join(PROMPT_VARIANTS)}",
+            )
+        if self.context_tokens < 512:
+            raise ConfigError(f"context_tokens must be at least 512, got {self.context_tokens}")
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Tokens a prompt may take: the context less the completion budget (at least
+        a quarter of the context, for models asked for long answers)."""
+        return max(self.context_tokens - self.max_tokens, self.context_tokens // 4)
 
     def with_(self, **changes: object) -> SolveConfig:
         """A copy with some fields changed (validated again)."""

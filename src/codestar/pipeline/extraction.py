@@ -17,6 +17,7 @@ parses but is wrong is the sandbox's business), or decide what a truncated answe
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 import warnings
 from dataclasses import dataclass
@@ -270,9 +271,82 @@ def _best_block(
         return None
     chosen, why = _choose(candidates, kind=kind, entry_point=entry_point)
     reason = "fenced" if len(candidates) == 1 else f"fenced, {why} of {len(candidates)} blocks"
+    code, joined = _join_helpers(chosen, candidates)
+    if joined:
+        reason += f", joined {joined} definition(s) from other blocks"
     if not chosen.closed:
         reason += ", unterminated fence"
-    return ExtractedCode(code=chosen.code, reason=reason, truncated=not chosen.closed)
+    return ExtractedCode(code=code, reason=reason, truncated=not chosen.closed)
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _free_names(tree: ast.Module) -> set[str]:
+    """Names ``tree`` reads but never binds (nor are builtins)."""
+    loaded: set[str] = set()
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return loaded - bound - _BUILTINS
+
+
+def _definitions(candidate: _Candidate) -> dict[str, str]:
+    """Top-level name -> source of the statement defining it (def, class, import)."""
+    found: dict[str, str] = {}
+    lines = candidate.code.split("\n")
+    for node in candidate.tree.body:
+        names: list[str] = []
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [(a.asname or a.name).split(".")[0] for a in node.names]
+        if not names:
+            continue
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        source = "\n".join(lines[start - 1 : node.end_lineno or node.lineno])
+        for name in names:
+            found.setdefault(name, source)
+    return found
+
+
+def _join_helpers(chosen: _Candidate, candidates: list[_Candidate]) -> tuple[str, int]:
+    """The chosen code with the definitions it lacks from the other blocks put in front
+    (in block order, each once), and how many were joined; the code unchanged when
+    joining would not parse."""
+    missing = _free_names(chosen.tree)
+    if not missing:
+        return chosen.code, 0
+    available: dict[str, str] = {}
+    for other in candidates:
+        if other is not chosen:
+            for name, source in _definitions(other).items():
+                available.setdefault(name, source)
+    joined: list[str] = []
+    while missing & set(available):  # a joined helper may need an import of its own
+        name = min(missing & set(available))
+        source = available.pop(name)
+        missing.discard(name)
+        if source not in joined:
+            joined.insert(0, source)
+            helper = parse_python(source)
+            if helper is not None:
+                missing |= _free_names(helper)
+    if not joined:
+        return chosen.code, 0
+    code = "\n\n".join([*joined, chosen.code])
+    if parse_python(code) is None:
+        return chosen.code, 0
+    return code, len(joined)
 
 
 def _choose(

@@ -5,7 +5,10 @@ problems; for functional problems the arguments, one JSON value per argument and
 (LiveCodeBench's format). Models deviate, so parsing forgives: Python literals
 (``True``, ``None``, ``'text'``, tuples) become JSON, ``name = value`` lines and calls
 such as ``twoSum([1, 2], 3)`` give their arguments (see `codestar.pipeline.arguments`),
-``Input 1:`` headings stand in for missing fences. Every input that still does not
+``Input 1:`` headings stand in for missing fences. When the model answers with a
+program instead of inputs, its calls of the entry point (``print(f(...))``,
+``assert f(...) == ...``, ``Solution().f(...)``) still give inputs, read through the
+AST (`salvage_calls`). Every input that still does not
 fit (wrong number of arguments, not a value, empty, over `MAX_INPUT_CHARS`) is dropped
 and counted; nothing raises.
 
@@ -38,8 +41,10 @@ __all__ = [
     "MAX_INPUT_CHARS",
     "ParsedInputs",
     "ParsedTests",
+    "generator_scripts",
     "parse_generated_tests",
     "parse_inputs",
+    "salvage_calls",
     "signature_parameters",
 ]
 
@@ -110,12 +115,14 @@ def parse_inputs(
     arity: int | None = None,
     limit: int | None = None,
     parameters: Sequence[str] | None = None,
+    entry_point: str | None = None,
 ) -> ParsedInputs:
     """The test inputs in a model's answer, normalized for running.
 
     Stdin inputs end with exactly one newline. Functional inputs are one JSON value per
     line, and must have ``arity`` values when it is given (``len(parameters)`` when only
-    ``parameters`` is); ``parameters`` also orders ``name = value`` arguments.
+    ``parameters`` is); ``parameters`` also orders ``name = value`` arguments. With
+    ``entry_point``, code blocks that call it give their calls' arguments.
 
     >>> parse_inputs("```\\n[1, 2]\\n3\\n```\\n```\\n[True]\\n```", kind=ProblemKind.FUNCTIONAL,
     ...              arity=2)
@@ -124,15 +131,21 @@ def parse_inputs(
     if arity is None and parameters:
         arity = len(parameters)
     chunks, dropped = _chunks(text, kind=kind)
+    salvaged = 0
+    if kind is ProblemKind.FUNCTIONAL and entry_point:
+        calls = salvage_calls(text, entry_point, parameters=parameters)
+        salvaged = len(calls)
+        chunks.extend(calls)
     inputs: list[str] = []
     seen: set[str] = set()
     duplicates = surplus = 0
-    for chunk in chunks:
+    for number, chunk in enumerate(chunks):
+        from_call = number >= len(chunks) - salvaged
         normalized = _normalize_input(chunk, kind=kind, arity=arity, parameters=parameters)
         if normalized is None:
-            dropped += 1
+            dropped += 0 if from_call else 1
         elif normalized in seen:
-            duplicates += 1
+            duplicates += 0 if from_call else 1
         elif limit is not None and len(inputs) >= limit:
             surplus += 1
         else:
@@ -207,7 +220,7 @@ def _chunks(text: str, *, kind: ProblemKind) -> tuple[list[str], int]:
                 if kind is ProblemKind.STDIN:
                     salvaged.extend(_tuple_inputs(block.body))
             elif _role(block.label) != "output":
-                chunks.append(block.body)
+                chunks.extend(_split_on_comment_headings(block.body))
         if not chunks and salvaged:
             # Small models answer with a test script instead of inputs; its
             # `(input, expected)` tuples still hold usable inputs.
@@ -219,6 +232,101 @@ def _chunks(text: str, *, kind: ProblemKind) -> tuple[list[str], int]:
         paragraphs = ("\n".join(_strip_prose(p.split("\n"))) for p in _PARAGRAPH.split(text))
         return [paragraph for paragraph in paragraphs if paragraph.strip()], 0
     return [body for label, body in sections if _role(label) != "output"], 0
+
+
+def salvage_calls(
+    text: str, entry_point: str, *, parameters: Sequence[str] | None = None
+) -> list[str]:
+    """The arguments of every literal call of ``entry_point`` in the programs of an
+    answer (fenced blocks holding code, else the whole answer), in the argument format.
+
+    (`parse_inputs` does not count an input found both ways as a duplicate.)
+
+    >>> salvage_calls("```python\\nprint(Solution().f([1, 2], k=3))\\nassert f('a', 1) == 2\\n```",
+    ...               "f", parameters=("nums", "k"))
+    ['[1, 2]\\n3', '"a"\\n1']
+    """
+    text = _clean(text)
+    sources = [block.body for block in find_blocks(text) if block.closed] or [text]
+    found: list[str] = []
+    for source in sources:
+        tree = parse_python(source)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args + node.keywords:
+                continue
+            function = node.func
+            name = function.id if isinstance(function, ast.Name) else None
+            if isinstance(function, ast.Attribute):
+                name = function.attr
+            if name != entry_point:
+                continue
+            try:
+                values = call_arguments(node, parameters)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            encoded = encode_arguments(values)
+            if encoded is not None:
+                found.append(encoded)
+    return found
+
+
+def generator_scripts(text: str, *, limit: int = 3) -> list[str]:
+    """Programs in an answer that print something and read nothing: for a stdin
+    problem, what they print may be a test input (the caller runs them in the sandbox).
+
+    >>> generator_scripts("```python\\nprint(3)\\nprint('1 2 3')\\n```\\n```\\nn = input()\\n```")
+    ["print(3)\\nprint('1 2 3')"]
+    """
+    found: list[str] = []
+    for block in find_blocks(_clean(text)):
+        tree = parse_python(block.body) if block.closed else None
+        if tree is None or any(marker in block.body for marker in _READS_INPUT):
+            continue
+        prints = (
+            any(
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "print"
+                for node in ast.walk(tree)
+            )
+            or "sys.stdout" in block.body
+        )
+        if prints:
+            found.append(block.body.strip("\n"))
+        if len(found) >= limit:
+            break
+    return found
+
+
+_READS_INPUT = ("input(", "sys.stdin", "open(", "stdin", "fileinput")
+
+
+# "# Input 2", "## Test case 3:", "# Example" on a line of its own inside one block.
+_COMMENT_HEADING = re.compile(
+    r"[ \t]*#+[ \t]*(?:input|test|example|sample|case)(?:[ \t]+case)?[ \t]*\#?\d*[ \t]*:?[ \t]*",
+    re.IGNORECASE,
+)
+
+
+def _split_on_comment_headings(body: str) -> list[str]:
+    """One block holding several inputs under ``# Input N`` comment lines (the 0.5B
+    model writes them so): one chunk per heading, the heading lines left out.
+
+    >>> _split_on_comment_headings("# Input 1\\n3 5\\n\\n# Input 2\\n-2 7")
+    ['3 5\\n', '-2 7']
+    """
+    lines = body.split("\n")
+    if not any(_COMMENT_HEADING.fullmatch(line) for line in lines):
+        return [body]
+    parts: list[list[str]] = [[]]
+    for line in lines:
+        if _COMMENT_HEADING.fullmatch(line):
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return ["\n".join(part) for part in parts if "".join(part).strip()]
 
 
 _TUPLE_FIRST_STRING = re.compile(r"""\(\s*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*,""")

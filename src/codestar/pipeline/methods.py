@@ -10,10 +10,10 @@ what depends on what; the `Run` makes independent work overlap (see `orchestrato
     self-debug      N=1, R,   the sample after debugging
     majority-vote   N,   R=0, largest output cluster on synthesized inputs
     public-only     N,   R,   a random candidate passing the public tests
-    generated-tests N,   R,   most model-written input/output tests passed
+    generated-tests N,   R,   CodeT's dual agreement on model-written tests
     llm-judge       N,   R,   pairwise judging from code alone
-    sstar           N,   R,   Algorithm 1: clusters + distinguishing inputs + judge
-    oracle          N,   R,   any candidate passing the hidden tests (pass@N)
+    sstar           N,   R,   clusters + distinguishing inputs + judge (weighted wins)
+    oracle          N,   R,   any candidate passing the hidden tests (pass@N; a bound)
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codestar.errors import ConfigError
-from codestar.execution.types import Verdict
+from codestar.execution.types import TestOutcome, Verdict
 from codestar.pipeline import selection
+from codestar.pipeline.orchestrator import Event
 from codestar.pipeline.stages import (
+    Clustering,
     cluster,
     compare_clusters,
     develop,
@@ -36,6 +38,7 @@ from codestar.pipeline.stages import (
     judge_code,
     synthesize_inputs,
 )
+from codestar.pipeline.stages.synthesis import Synthesized
 from codestar.pipeline.trace import (
     Candidate,
     Cluster,
@@ -91,6 +94,29 @@ def _cluster_pairs(clusters: Sequence[Cluster], cap: int | None) -> list[tuple[i
     return pairs if cap is None else pairs[:cap]
 
 
+def _input_fields(parsed: Synthesized, clustering: Clustering | None = None) -> dict[str, Any]:
+    """The trace fields about inputs: what was synthesized, and what clustering kept."""
+    fields: dict[str, Any] = {
+        "inputs": parsed.inputs,
+        "input_sources": parsed.sources,
+        "inputs_dropped": parsed.dropped,
+        "inputs_completion": parsed.completion,
+        "inputs_retry_completion": parsed.retry_completion,
+    }
+    if clustering is not None:
+        fields["inputs"] = clustering.inputs
+        fields["input_sources"] = clustering.sources
+        fields["inputs_separating"] = MappingProxyType(dict(clustering.separating))
+        fields["inputs_discarded"] = clustering.discarded
+        fields["clusters"] = clustering.clusters
+    return fields
+
+
+def _fails_everywhere(outcomes: Sequence[TestOutcome]) -> bool:
+    """No input on which the program ran cleanly and printed (or returned) something."""
+    return not any(o.verdict.ran_cleanly and o.output.strip() for o in outcomes)
+
+
 @register("zero-shot")
 async def zero_shot(run: Run) -> SolveResult:
     """Zero-shot: one sample, returned as is.
@@ -127,13 +153,16 @@ async def self_debug(run: Run) -> SolveResult:
 
 @register("majority-vote")
 async def majority_vote(run: Run) -> SolveResult:
-    """Majority vote: N samples, clustered by their outputs on model-written inputs, a
+    """Majority vote: N samples, clustered by their outputs on the synthesized inputs, a
     member of the largest cluster.
 
     Paper: parallel scaling with output-based voting, no debugging and no public-test
-    filter. Ours: the same (every sample with a program votes); ties between equally
-    large clusters go to a seeded random choice. Inputs are synthesized while the
-    samples are generated.
+    filter. Ours: the same, with two fairness rules: a candidate that fails on every
+    kept input (crashes, times out, or prints nothing) does not vote
+    (``voters_excluded``; unless no candidate would be left), and with no usable input
+    the votes are for identical programs, not one cluster of everything. Ties between
+    equally large clusters go to a seeded random choice. Inputs are synthesized (model,
+    retry, mutants of the public inputs, as for S*) while the samples are generated.
     """
     run.effective(rounds=0)
     inputs_task = run.background(synthesize_inputs(run))
@@ -145,25 +174,27 @@ async def majority_vote(run: Run) -> SolveResult:
     if not voters:
         chosen = selection.fallback(candidates)
         return run.result(
-            program=None,
-            selection=chosen,
-            candidates=candidates,
-            inputs=parsed.inputs,
-            inputs_dropped=parsed.dropped,
-            inputs_completion=parsed.completion,
+            program=None, selection=chosen, candidates=candidates, **_input_fields(parsed)
         )
-    clustering = await cluster(run, voters, parsed.inputs)
+    clustering = await cluster(run, voters, parsed.inputs, sources=parsed.sources)
+    excluded = tuple(
+        c.index
+        for c in voters
+        if clustering.inputs and _fails_everywhere(clustering.outcomes[c.index])
+    )
+    if excluded and len(excluded) < len(voters):
+        kept = tuple(c for c in voters if c.index not in excluded)
+        clustering = await cluster(run, kept, parsed.inputs, sources=parsed.sources)
+    else:
+        excluded = ()
     run.mark("clusters")
     chosen = selection.largest_cluster(clustering.clusters, run.rng)
     return run.result(
         program=_program(candidates, chosen),
         selection=chosen,
         candidates=candidates,
-        inputs=clustering.inputs,
-        inputs_dropped=parsed.dropped,
-        inputs_completion=parsed.completion,
-        inputs_discarded=clustering.discarded,
-        clusters=clustering.clusters,
+        voters_excluded=excluded,
+        **_input_fields(parsed, clustering),
     )
 
 
@@ -184,13 +215,16 @@ async def public_only(run: Run) -> SolveResult:
 
 @register("generated-tests")
 async def generated_tests(run: Run) -> SolveResult:
-    """Generated tests (CodeT-style): the model writes input/output tests; the candidate
-    passing the most of them wins.
+    """Generated tests, CodeT's dual agreement: the model writes input/output tests;
+    candidates that pass exactly the same tests form a consensus set, scored
+    (candidates in it) x (tests it passes); the best set's earliest candidate wins.
 
     Paper (selection ablation): model-generated tests with predicted outputs score the
-    candidates. Ours: among the candidates passing the public tests (all candidates with
-    a program when none does), the one passing the most generated tests; ties by a
-    seeded random choice. The tests are written while candidates are being debugged.
+    candidates. CodeT (Chen et al. 2022) scores by this dual agreement, so that
+    neither a lone candidate passing many wrong tests nor many candidates agreeing on
+    few tests wins by itself. Ours: among the candidates passing the public tests (all
+    candidates with a program when none does); ties by a seeded random choice. The
+    tests are written while candidates are being debugged.
     """
     tests_task = run.background(generate_tests(run))
     candidates = await develop_all(run, samples=run.config.samples, rounds=run.config.rounds)
@@ -202,22 +236,21 @@ async def generated_tests(run: Run) -> SolveResult:
         chosen = selection.fallback(candidates)
         return run.result(program=None, selection=chosen, candidates=candidates)
     results = await run.execute_each([c.code or "" for c in pool], parsed.tests)
-    scores = {c.index: float(r.passed_count) for c, r in zip(pool, results, strict=True)}
+    passed_by = {
+        c.index: frozenset(
+            j for j, outcome in enumerate(r.outcomes) if outcome.verdict is Verdict.PASSED
+        )
+        for c, r in zip(pool, results, strict=True)
+    }
     generated = tuple(
         GeneratedTest(
             input=test.input,
             expected=test.expected or "",
-            passed_by=tuple(
-                c.index
-                for c, r in zip(pool, results, strict=True)
-                if r.outcomes[j].verdict is Verdict.PASSED
-            ),
+            passed_by=tuple(c.index for c in pool if j in passed_by[c.index]),
         )
         for j, test in enumerate(parsed.tests)
     )
-    chosen = selection.by_score(
-        scores, run.rng, rule="most-generated-tests", what="generated tests passed"
-    )
+    chosen = selection.dual_agreement(passed_by, run.rng)
     return run.result(
         program=_program(candidates, chosen),
         selection=chosen,
@@ -276,12 +309,16 @@ async def sstar(run: Run) -> SolveResult:
     would separate one representative of each, both run, and the model judges from the
     real outputs; the cluster with the most wins is returned (ties by size, then a
     seeded random choice). Ours differs in: inputs are synthesized while candidates are
-    still being debugged; every judgement is asked twice with the order swapped and
-    counts only when both agree; the judge sees only real outputs, never predicted ones
-    or pass/fail marks; inputs on which every candidate crashes are discarded; if the
-    model's distinguishing inputs separate nothing, the clustering inputs that do are
-    shown. Fallbacks: nothing passes the public tests -> most public tests passed, then
-    the earliest sample; one cluster -> no comparison.
+    still being debugged, from the model (retried when fewer than 2 parse) *and* as
+    mutants of the public inputs; inputs on which most candidates crash are
+    discarded; with no usable input, distinct programs are distinct clusters; every
+    judgement is asked twice with the order swapped and counts only when both agree;
+    the judge sees only real outputs, never predicted ones or pass/fail marks, on the
+    model's distinguishing inputs and the clustering inputs where the pair differs;
+    the choice weighs judge wins with cluster sizes (``selection_rule``, default
+    ``weighted-wins``; ``algorithm-1`` is the paper's). Fallbacks: nothing passes the
+    public tests -> most public tests passed, then the earliest sample; one cluster ->
+    no comparison.
     """
     inputs_task = run.background(synthesize_inputs(run))
     candidates = await develop_all(run, samples=run.config.samples, rounds=run.config.rounds)
@@ -295,13 +332,19 @@ async def sstar(run: Run) -> SolveResult:
             program=_program(candidates, chosen),
             selection=chosen,
             candidates=candidates,
-            inputs=parsed.inputs,
-            inputs_dropped=parsed.dropped,
-            inputs_completion=parsed.completion,
+            **_input_fields(parsed),
         )
-    clustering = await cluster(run, kept, parsed.inputs)
+    clustering = await cluster(run, kept, parsed.inputs, sources=parsed.sources)
     run.mark("clusters")
+    planned = len(clustering.clusters) * (len(clustering.clusters) - 1) // 2
     pairs = _cluster_pairs(clustering.clusters, run.config.max_comparisons)
+    if pairs:
+        run.emit(
+            Event(
+                "comparing",
+                f"{len(pairs)} of {planned} cluster pairs, {3 * len(pairs)} model calls",
+            )
+        )
     comparisons: list[Comparison] = await run.gather(
         *(
             run.memo(
@@ -312,18 +355,19 @@ async def sstar(run: Run) -> SolveResult:
     )
     run.mark("comparisons")
     chosen = selection.by_wins(
-        clustering.clusters, comparisons, run.rng, inputs=len(clustering.inputs)
+        clustering.clusters,
+        comparisons,
+        run.rng,
+        inputs=len(clustering.inputs),
+        rule=run.config.selection_rule,
     )
     return run.result(
         program=_program(candidates, chosen),
         selection=chosen,
         candidates=candidates,
-        inputs=clustering.inputs,
-        inputs_dropped=parsed.dropped,
-        inputs_completion=parsed.completion,
-        inputs_discarded=clustering.discarded,
-        clusters=clustering.clusters,
         comparisons=tuple(comparisons),
+        comparisons_planned=planned,
+        **_input_fields(parsed, clustering),
     )
 
 
@@ -334,7 +378,8 @@ async def oracle(run: Run) -> SolveResult:
     Paper: the upper bound of any selector over the same N candidates. Ours: N samples
     debugged R rounds, each final program run on the hidden tests; when none passes,
     the documented fallback. Needs hidden tests (a `ConfigError` otherwise); it is a
-    measuring stick, never a way to solve unseen problems.
+    measuring stick, never a way to solve unseen problems, and its result says so
+    (``uses_hidden_tests``, rule ``oracle``).
     """
     hidden: tuple[TestCase, ...] = run.problem.hidden_tests
     if not hidden:
@@ -362,4 +407,9 @@ async def oracle(run: Run) -> SolveResult:
         )
     else:
         chosen = selection.fallback(candidates)
-    return run.result(program=_program(candidates, chosen), selection=chosen, candidates=candidates)
+    return run.result(
+        program=_program(candidates, chosen),
+        selection=chosen,
+        candidates=candidates,
+        uses_hidden_tests=True,
+    )

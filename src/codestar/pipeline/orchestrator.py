@@ -29,11 +29,12 @@ from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
-from codestar.errors import BudgetExceededError, CodestarError, ConfigError
+from codestar.errors import BudgetExceededError, CodestarError, ConfigError, ContextLengthError
 from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
 from codestar.llm.accounting import Ledger, PriceTable
 from codestar.llm.types import Completion, CompletionRequest, Message, SamplingParams, Stage, Usage
 from codestar.pipeline.config import Models, Role, SolveConfig
+from codestar.pipeline.prompts import estimate_tokens, variant
 from codestar.pipeline.selection import rng_for
 from codestar.pipeline.trace import Selection, SolveResult
 from codestar.problems.model import Problem, TestCase
@@ -58,8 +59,9 @@ class Executor(Protocol):
 @dataclass(frozen=True, slots=True)
 class Event:
     """A progress event for live views: ``kind`` is one of sampled, debugged, inputs,
-    clustered, compared, stopped (a budget is spent), selected; ``candidate`` is set for
-    the first two."""
+    clustered, comparing (how many pairs and calls are planned), compared, overflow (a
+    prompt did not fit the context), stopped (a budget is spent), selected;
+    ``candidate`` is set for sampled and debugged."""
 
     kind: str
     detail: str = ""
@@ -96,6 +98,8 @@ class Run:
         self._priced = prices is not None and bool(prices.prices)
         #: Why the run stopped launching model calls (a budget), or ``None``.
         self.stopped: str | None = None
+        #: The stages whose prompt overflowed the context (each time it happened).
+        self.overflows: list[str] = []
         self._marks: dict[str, float] = {}
         self._memo: dict[Any, asyncio.Task[Any]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -143,21 +147,44 @@ class Run:
         *,
         sample_index: int = 0,
         temperature: float = 0.0,
+        overflow_ok: bool = False,
     ) -> Completion | None:
         """`complete`, or ``None`` once a budget refuses the call (``stopped`` says why).
 
         Stages use it so that a spent budget ends their work cleanly: what finished
-        stays, what was not asked is simply missing.
+        stays, what was not asked is simply missing. With ``overflow_ok`` a prompt that
+        overflows the model's context (`ContextLengthError`) is also "no answer", and
+        the stage is listed in ``overflows``: an auxiliary stage (inputs, distinguish,
+        judge) that cannot be asked must not fail a problem whose candidates passed.
         """
         try:
             return await self.complete(
                 role, stage, messages, sample_index=sample_index, temperature=temperature
             )
+        except ContextLengthError:
+            if not overflow_ok:
+                raise
+            self.overflows.append(stage)
+            self.emit(Event("overflow", f"the {stage} prompt overflowed the context"))
+            return None
         except BudgetExceededError as error:
             if self.stopped is None:
                 self.stopped = str(error.args[0]) if error.args else str(error)
                 self.emit(Event("stopped", self.stopped))
             return None
+
+    def render(self, stage: str, **fields: str | int) -> tuple[Message, ...]:
+        """The prompt of ``stage`` for this problem in the configured prompt variant."""
+        return variant(self.config.prompt_variant).render(stage, self.problem, **fields)
+
+    def fits(self, stage: Stage, messages: Sequence[Message]) -> bool:
+        """Whether a prompt fits the context (``config.prompt_tokens``, estimated); one
+        that does not is listed in ``overflows`` and should not be sent."""
+        if estimate_tokens(messages) <= self.config.prompt_tokens:
+            return True
+        self.overflows.append(stage)
+        self.emit(Event("overflow", f"the {stage} prompt does not fit the context"))
+        return False
 
     def program(self, source: str) -> Program:
         return Program.for_problem(source, self.problem)
@@ -261,6 +288,7 @@ class Run:
             timings=MappingProxyType(timings),
             config=MappingProxyType(config),
             models=MappingProxyType(self.models.names()),
+            context_overflows=tuple(self.overflows),
             **fields,
         )
 

@@ -9,7 +9,10 @@ ones the caller gives, and refuses (``ConfigError``) a missing or unknown field.
 The structured parts (the debug history, the two programs' actual outputs for the judge)
 are typed values formatted by `format_feedback` and `format_observations`; every output,
 input and error they show is cut to `FIELD_CHARS` characters so that prompts stay within
-a small model's context.
+a small model's context. Prompts are budgeted in tokens (`estimate_tokens`, at
+`CHARS_PER_TOKEN`): given ``budget_chars``, `format_feedback` drops the *oldest*
+attempts first (the newest feedback is what the model must act on) and
+`format_observations` shortens every field, then drops the last observations.
 
 What this module deliberately does not do: call a model, parse its answer
 (`codestar.pipeline.extraction`, `.inputs`, `.judgement`), or decide what a stage sends.
@@ -33,7 +36,19 @@ from codestar.llm.types import Message, Role
 from codestar.problems.model import Problem, ProblemKind, TestCase
 
 #: The stages that have a template, in pipeline order.
-STAGES: Final = ("generate", "debug", "inputs", "distinguish", "judge", "judge-code", "tests")
+STAGES: Final = (
+    "generate",
+    "debug",
+    "inputs",
+    "inputs-retry",
+    "distinguish",
+    "judge",
+    "judge-code",
+    "tests",
+)
+#: A conservative characters-per-token ratio for code and test data (Qwen's tokenizer
+#: averages about 3.5 on Python; numbers and symbols take more tokens per character).
+CHARS_PER_TOKEN: Final = 3
 #: Each input, output, expected output and error shown in a prompt is cut to this length.
 FIELD_CHARS: Final = 2_000
 #: Code shown in a prompt (an attempt in the debug history, starter code) is cut here.
@@ -125,6 +140,17 @@ def truncate(text: str, limit: int = FIELD_CHARS) -> str:
     return text[:limit] + _TRUNCATION_MARK
 
 
+def estimate_tokens(messages: Sequence[Message] | str) -> int:
+    """A conservative token count of a prompt (`CHARS_PER_TOKEN` characters a token).
+
+    >>> estimate_tokens("x" * 30)
+    10
+    """
+    if isinstance(messages, str):
+        return -(-len(messages) // CHARS_PER_TOKEN)
+    return sum(estimate_tokens(m.content) + 4 for m in messages)
+
+
 def _block(text: str, language: str = "", *, limit: int = FIELD_CHARS) -> str:
     body = truncate(text, limit).rstrip("\n")
     # A body holding a fence would end the block early; a longer fence keeps it whole.
@@ -159,37 +185,52 @@ def format_feedback(
     *,
     kind: ProblemKind = ProblemKind.STDIN,
     field_chars: int = FIELD_CHARS,
+    budget_chars: int | None = None,
 ) -> str:
     """The debug history: every earlier attempt's code and its result on each public test.
 
     Passed tests are listed by number only; failed ones show the input, the expected
     output and the actual output or error, each cut to ``field_chars`` (code is cut
-    only at `CODE_CHARS`).
+    only at `CODE_CHARS`). Over ``budget_chars``, the oldest attempts are left out
+    first (the text says so), then the fields of the newest are cut shorter.
     """
-    parts: list[str] = []
-    for number, attempt in enumerate(rounds, start=1):
-        code = (
-            _block(attempt.code, "python", limit=CODE_CHARS)
-            if attempt.code.strip()
-            else "(no code found)"
-        )
-        lines = [f"## Attempt {number}", code]
-        if not attempt.tests:
-            lines.append("It was not run.")
-        for index, test in enumerate(attempt.tests, start=1):
-            verdict = _VERDICT_WORDS[test.run.verdict]
-            if test.run.verdict is Verdict.PASSED:
-                lines.append(f"Test {index}: passed.")
-                continue
-            lines.append(f"Test {index}: {verdict}.")
-            lines.append(f"{_input_label(kind)}:\n{_block(test.input, limit=field_chars)}")
-            if test.expected is not None:
-                expected = _block(test.expected, limit=field_chars)
-                lines.append(f"Expected {_result_word(kind)}:\n{expected}")
-            actual = f"Actual {_result_word(kind)}"
-            lines.append(_describe_run(test.run, label=actual, limit=field_chars))
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
+    parts = [_format_attempt(n, a, kind, field_chars) for n, a in enumerate(rounds, start=1)]
+    if budget_chars is None or len("\n\n".join(parts)) <= budget_chars:
+        return "\n\n".join(parts)
+    kept = list(parts)
+    while len(kept) > 1 and len("\n\n".join(kept)) > budget_chars:
+        kept.pop(0)
+    note = f"({len(parts) - len(kept)} earlier attempt(s) left out for space.)\n\n"
+    newest = len(rounds)
+    limit = field_chars
+    while len(note) + len(kept[-1]) > budget_chars and limit > 100:
+        limit //= 2
+        kept[-1] = _format_attempt(newest, rounds[-1], kind, limit)
+    return note + "\n\n".join(kept)
+
+
+def _format_attempt(number: int, attempt: DebugRound, kind: ProblemKind, field_chars: int) -> str:
+    code = (
+        _block(attempt.code, "python", limit=CODE_CHARS)
+        if attempt.code.strip()
+        else "(no code found)"
+    )
+    lines = [f"## Attempt {number}", code]
+    if not attempt.tests:
+        lines.append("It was not run.")
+    for index, test in enumerate(attempt.tests, start=1):
+        verdict = _VERDICT_WORDS[test.run.verdict]
+        if test.run.verdict is Verdict.PASSED:
+            lines.append(f"Test {index}: passed.")
+            continue
+        lines.append(f"Test {index}: {verdict}.")
+        lines.append(f"{_input_label(kind)}:\n{_block(test.input, limit=field_chars)}")
+        if test.expected is not None:
+            expected = _block(test.expected, limit=field_chars)
+            lines.append(f"Expected {_result_word(kind)}:\n{expected}")
+        actual = f"Actual {_result_word(kind)}"
+        lines.append(_describe_run(test.run, label=actual, limit=field_chars))
+    return "\n".join(lines)
 
 
 def format_observations(
@@ -197,25 +238,34 @@ def format_observations(
     *,
     kind: ProblemKind = ProblemKind.STDIN,
     field_chars: int = FIELD_CHARS,
+    budget_chars: int | None = None,
 ) -> str:
-    """What programs A and B actually did on each input (each part cut to ``field_chars``)."""
-    parts: list[str] = []
-    for number, seen in enumerate(observations, start=1):
-        parts.append(
-            "\n".join(
-                (
-                    f"## Input {number}",
-                    f"{_input_label(kind)}:\n{_block(seen.input, limit=field_chars)}",
-                    _describe_run(
-                        seen.a, label=f"Program A {_result_word(kind)}", limit=field_chars
-                    ),
-                    _describe_run(
-                        seen.b, label=f"Program B {_result_word(kind)}", limit=field_chars
-                    ),
-                )
-            )
-        )
+    """What programs A and B actually did on each input (each part cut to ``field_chars``).
+
+    Over ``budget_chars``, every field is cut shorter (down to 100 characters), then
+    the last observations are dropped; the first one always stays.
+    """
+    limit = field_chars
+    while True:
+        parts = [_format_observation(n, o, kind, limit) for n, o in enumerate(observations, 1)]
+        text = "\n\n".join(parts)
+        if budget_chars is None or len(text) <= budget_chars or limit <= 100:
+            break
+        limit = max(100, limit // 2)
+    while budget_chars is not None and len(parts) > 1 and len("\n\n".join(parts)) > budget_chars:
+        parts.pop()
     return "\n\n".join(parts)
+
+
+def _format_observation(number: int, seen: Observation, kind: ProblemKind, limit: int) -> str:
+    return "\n".join(
+        (
+            f"## Input {number}",
+            f"{_input_label(kind)}:\n{_block(seen.input, limit=limit)}",
+            _describe_run(seen.a, label=f"Program A {_result_word(kind)}", limit=limit),
+            _describe_run(seen.b, label=f"Program B {_result_word(kind)}", limit=limit),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +374,18 @@ def _packaged_template(name: str) -> str | None:
 
 
 _DEFAULT = PromptSet()
+
+
+@cache
+def variant(name: str) -> PromptSet:
+    """The packaged prompt variant ``name`` (``prompts/<name>/``, falling back file by
+    file to the default templates); ``default`` is the default set itself."""
+    if name == "default":
+        return _DEFAULT
+    folder = resources.files("codestar.pipeline").joinpath("prompts", name)
+    if not folder.is_dir():
+        raise ConfigError(f"no packaged prompt variant {name!r}")
+    return PromptSet(Path(str(folder)))
 
 
 def render(stage: str, problem: Problem, **fields: str | int) -> tuple[Message, ...]:

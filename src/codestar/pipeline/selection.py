@@ -1,16 +1,29 @@
 """Deciding which candidate to return, given what the stages found.
 
-Pure functions over trace records: no model calls, no execution. The paper's
-Algorithm 1 (`by_wins`) scores clusters by pairwise wins and breaks ties by cluster size,
-then by a seeded random choice; the other rules serve the baselines. Every rule returns a
+Pure functions over trace records: no model calls, no execution. `by_wins` chooses a
+cluster from the pairwise comparisons under one of two rules:
+
+- ``algorithm-1`` (the paper): the most wins; ties by cluster size, then a seeded
+  random choice. One agreed win between two singletons beats a 10-member cluster that
+  was never beaten but won nothing.
+- ``weighted-wins`` (the default): execution evidence first. Each cluster starts with
+  its size as votes (its members agree on every input); a win over a cluster takes that
+  cluster's votes, a loss gives this cluster's votes away:
+  ``score(X) = |X| + sum(|Y| for Y beaten by X) - sum(|X| for each Y that beat X)``.
+  A singleton that beats a 10-member cluster outscores it (11 to 0); a singleton that
+  beats another singleton (2) does not outscore a 10-member cluster nobody beat (10).
+  Ties by size, then the seeded random choice.
+
+The other rules serve the baselines; `dual_agreement` is CodeT's. Every rule returns a
 `Selection` that says in words why it chose what it chose.
 
 Fallbacks, documented once here:
 - nothing passes the public tests: the candidate whose final program passes the most
   public tests, then the earliest sample (`fallback`);
 - no candidate produced any program: no selection (``candidate=None``);
-- no input separates the kept candidates: they form one cluster, and no comparison is
-  made (the clustering stage guarantees this; `by_wins` then returns its first member).
+- every kept candidate behaves the same on every kept input: one cluster, no
+  comparison, its first member (with no usable input at all, distinct programs are
+  distinct clusters instead; see the clustering stage).
 Within a cluster the first (earliest) member is returned: members behaved identically
 on every input, so any would do, and the earliest is reproducible.
 """
@@ -94,6 +107,31 @@ def _best_key(
     return rng.choice(sorted(best)), "random"
 
 
+def weighted_wins(
+    clusters: Sequence[Cluster], comparisons: Iterable[Comparison]
+) -> dict[int, float]:
+    """Votes per cluster: its size, plus the size of each cluster it beat, less its own
+    size for each cluster that beat it (undecided comparisons move nothing).
+
+    >>> from codestar.pipeline.trace import Cluster, Comparison
+    >>> big, a, b = Cluster(0, tuple(range(10))), Cluster(1, (10,)), Cluster(2, (11,))
+    >>> weighted_wins([big, a, b], [Comparison(first=1, second=2, representatives=(10, 11),
+    ...                                        winner=1)])
+    {0: 10.0, 1: 2.0, 2: 0.0}
+    """
+    sizes = {c.index: len(c.members) for c in clusters}
+    scores = {index: float(size) for index, size in sizes.items()}
+    for comparison in comparisons:
+        winner = comparison.winner
+        if winner is None or winner not in sizes:
+            continue
+        loser = comparison.second if winner == comparison.first else comparison.first
+        if loser in sizes:
+            scores[winner] += sizes[loser]
+            scores[loser] -= sizes[loser]
+    return scores
+
+
 def wins(clusters: Sequence[Cluster], comparisons: Iterable[Comparison]) -> dict[int, float]:
     """Pairwise wins per cluster index (a comparison without agreement scores nobody)."""
     scores = {c.index: 0.0 for c in clusters}
@@ -109,16 +147,21 @@ def by_wins(
     rng: random.Random,
     *,
     inputs: int | None = None,
+    rule: str = "algorithm-1",
 ) -> Selection:
-    """The paper's Algorithm 1: the cluster with the most pairwise wins; ties by size,
-    then a seeded random choice; its first member is returned.
+    """The cluster chosen by ``rule`` (see the module docstring: ``algorithm-1``, the
+    paper's most wins, or ``weighted-wins``); ties by size, then a seeded random
+    choice; its first member is returned.
 
     ``inputs`` (how many inputs the clustering used) only sharpens the reason given for
     a single cluster: with none, nothing could tell the candidates apart.
     """
     if not clusters:
         raise ValueError("by_wins needs at least one cluster")
-    scores = wins(clusters, comparisons)
+    if rule not in ("algorithm-1", "weighted-wins"):
+        raise ValueError(f"unknown selection rule {rule!r}")
+    weighted = rule == "weighted-wins"
+    scores = weighted_wins(clusters, comparisons) if weighted else wins(clusters, comparisons)
     sizes = {c.index: len(c.members) for c in clusters}
     if len(clusters) == 1:
         only_cluster = clusters[0]
@@ -141,15 +184,20 @@ def by_wins(
         )
     key, decided_by = _best_key([c.index for c in clusters], scores, sizes, rng)
     chosen = next(c for c in clusters if c.index == key)
+    what = "votes (size plus the votes of the clusters it beat)" if weighted else "wins"
     why = {
-        "score": f"cluster {key} won the most comparisons ({scores[key]:g})",
-        "size": f"cluster {key} tied on wins ({scores[key]:g}) and is the largest tied cluster",
-        "random": f"cluster {key} tied on wins ({scores[key]:g}) and size; seeded random pick",
+        "score": (
+            f"cluster {key} has the most {what} ({scores[key]:g})"
+            if weighted
+            else f"cluster {key} won the most comparisons ({scores[key]:g})"
+        ),
+        "size": f"cluster {key} tied on {what} ({scores[key]:g}) and is the largest tied cluster",
+        "random": f"cluster {key} tied on {what} ({scores[key]:g}) and size; seeded random pick",
     }[decided_by]
     return Selection(
         candidate=chosen.representative,
         cluster=key,
-        rule="algorithm-1",
+        rule=rule,
         reason=why,
         scores=MappingProxyType(scores),
     )
@@ -199,4 +247,37 @@ def by_score(scores: Mapping[int, float], rng: random.Random, *, rule: str, what
         rule=rule,
         reason=f"candidate {key} has the most {what} ({scores[key]:g}){tie}",
         scores=MappingProxyType(dict(scores)),
+    )
+
+
+def dual_agreement(passed_by: Mapping[int, frozenset[int]], rng: random.Random) -> Selection:
+    """CodeT's dual agreement: candidates that pass exactly the same generated tests form a
+    consensus set, scored (number of candidates) x (number of tests passed); the best
+    set's earliest candidate wins, ties by a seeded random choice.
+
+    ``passed_by`` maps a candidate to the generated tests it passes.
+
+    >>> dual_agreement({0: frozenset({0}), 1: frozenset({0, 1}), 2: frozenset({0, 1})},
+    ...                random.Random(0)).candidate
+    1
+    """
+    if not passed_by:
+        raise ValueError("dual_agreement needs at least one candidate")
+    sets: dict[frozenset[int], list[int]] = {}
+    for candidate in sorted(passed_by):
+        sets.setdefault(passed_by[candidate], []).append(candidate)
+    score = {tests: float(len(members) * len(tests)) for tests, members in sets.items()}
+    firsts = {members[0]: tests for tests, members in sets.items()}
+    scores = {first: score[tests] for first, tests in firsts.items()}
+    key, decided_by = _best_key(sorted(scores), scores, dict.fromkeys(scores, 1), rng)
+    tests = firsts[key]
+    tie = "; seeded random pick among ties" if decided_by == "random" else ""
+    return Selection(
+        candidate=key,
+        rule="dual-agreement",
+        reason=(
+            f"candidate {key} leads the best consensus set: {len(sets[tests])} candidate(s) "
+            f"agreeing on {len(tests)} generated test(s), score {scores[key]:g}{tie}"
+        ),
+        scores=MappingProxyType(scores),
     )

@@ -59,6 +59,9 @@ class Round:
 
     ``code`` is ``None`` when the round produced no program (``failure`` says why); such
     a round is kept in the history and the candidate keeps its previous program.
+    ``notes`` say what was done to the answer to get ``code`` (statements dropped by the
+    sanitizer, helper blocks joined, a complete block kept from a reply cut off at
+    ``max_tokens``).
     """
 
     index: int
@@ -68,6 +71,7 @@ class Round:
     failure: RoundFailure | None = None
     tests: tuple[TestReport, ...] = ()
     usage: Usage = field(default_factory=Usage)
+    notes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -89,6 +93,7 @@ class Round:
             "passed": self.passed,
             "tests": [t.to_dict() for t in self.tests],
             "usage": usage_dict(self.usage),
+            "notes": list(self.notes),
         }
 
 
@@ -157,7 +162,9 @@ class Comparison:
     """One pairwise judgement between two clusters (or two candidates, for llm-judge).
 
     ``first`` and ``second`` are cluster indices (candidate indices for llm-judge),
-    ``representatives`` the candidates shown. ``answers`` are the judge's parsed answers
+    ``representatives`` the candidates shown. ``inputs_source`` says where the shown
+    inputs came from: the model's distinguishing inputs, the clustering inputs (model
+    and mutated) on which the two differ, both, or none. ``answers`` are the judge's parsed answers
     with ``first`` shown as A, then with the order swapped (``second`` shown as A).
     ``winner`` is set only when both answers agree.
     """
@@ -167,7 +174,7 @@ class Comparison:
     representatives: tuple[int, int]
     inputs: tuple[str, ...] = ()
     inputs_dropped: int = 0
-    inputs_source: Literal["model", "clustering", "none"] = "none"
+    inputs_source: Literal["model", "model+clustering", "clustering", "none"] = "none"
     inputs_completion: str = ""
     first_outputs: tuple[TestReport, ...] = ()
     second_outputs: tuple[TestReport, ...] = ()
@@ -251,6 +258,17 @@ class SolveResult:
     the store excluded), ``None`` without a price table. ``stopped`` says which budget
     ended the run early (``None``: it ran to completion); the selection was then made
     from what had finished.
+
+    ``input_sources`` is parallel to ``inputs``: where each came from (``model``,
+    ``retry``, ``script``, ``mutation``); ``inputs_separating`` counts, per source, the
+    kept inputs on which the clustered candidates did not all agree (what each source
+    contributed); ``inputs_retry_completion`` is the input
+    writer's answer to the retry prompt. ``context_overflows`` lists the stages whose
+    prompt did not fit the context (each became "no answer", never a failed problem).
+    ``comparisons_planned`` is how many cluster pairs there were to compare before any
+    cap (each costs one distinguish and two judge calls). ``voters_excluded`` are
+    candidates majority vote left out because they failed on every kept input.
+    ``uses_hidden_tests`` is True for the oracle: a bound, not a selector.
     """
 
     problem_id: str
@@ -272,6 +290,13 @@ class SolveResult:
     timings: Mapping[str, float] = field(default_factory=_frozen)
     config: Mapping[str, Any] = field(default_factory=_frozen)
     models: Mapping[str, str] = field(default_factory=_frozen)
+    input_sources: tuple[str, ...] = ()
+    inputs_separating: Mapping[str, int] = field(default_factory=_frozen)
+    inputs_retry_completion: str = ""
+    context_overflows: tuple[str, ...] = ()
+    comparisons_planned: int = 0
+    voters_excluded: tuple[int, ...] = ()
+    uses_hidden_tests: bool = False
 
     @property
     def selected(self) -> Candidate | None:
@@ -325,4 +350,11 @@ class SolveResult:
             "timings": dict(self.timings),
             "config": dict(self.config),
             "models": dict(self.models),
+            "input_sources": list(self.input_sources),
+            "inputs_separating": dict(self.inputs_separating),
+            "inputs_retry_completion": self.inputs_retry_completion,
+            "context_overflows": list(self.context_overflows),
+            "comparisons_planned": self.comparisons_planned,
+            "voters_excluded": list(self.voters_excluded),
+            "uses_hidden_tests": self.uses_hidden_tests,
         }

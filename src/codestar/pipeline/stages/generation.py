@@ -5,10 +5,18 @@ the model *every* earlier round (its code and its result on each public test: in
 expected, actual output or error) and asks for a fix. The chain stops as soon as a round
 passes every public test, or after ``rounds`` debug rounds.
 
-A round whose answer was cut off (``finish_reason == "length"``), held no extractable
-code, or overflowed the model's context is a failed round: it stays in the history (the
-next prompt says no code was found) and the candidate keeps the program of its last
-round that had one. Nothing is ever replaced by empty code.
+A round whose answer held no extractable code, or overflowed the model's context, is
+a failed round: it stays in the history (the next prompt says no code was found) and
+the candidate keeps the program of its last round that had one. Nothing is ever
+replaced by empty code. An answer cut off at ``max_tokens`` (``finish_reason ==
+"length"``) still gives its program when the chosen block's fence was closed before
+the cut (the round's notes say so); only a cut inside the code is a failed round
+(``truncated``). After a context overflow the chain stops: a longer history cannot fit.
+
+For functional problems the extracted code is sanitized before it runs
+(``config.sanitize``, see `codestar.pipeline.sanitizer`): the model's own top-level
+asserts, demo calls and ``input()`` lines are dropped, and the round's notes list them.
+The debug history is budgeted to the context: the oldest attempts are left out first.
 
 When a budget refuses a round's model call, the chain ends there: the candidate keeps
 the rounds that finished (none at all if its sample was never drawn).
@@ -23,8 +31,17 @@ from codestar.llm.types import Message, Stage
 from codestar.pipeline.config import Role
 from codestar.pipeline.extraction import extract_code
 from codestar.pipeline.orchestrator import Event
-from codestar.pipeline.prompts import DebugRound, ObservedRun, TestFeedback, format_feedback, render
+from codestar.pipeline.prompts import (
+    CHARS_PER_TOKEN,
+    DebugRound,
+    ObservedRun,
+    TestFeedback,
+    estimate_tokens,
+    format_feedback,
+)
+from codestar.pipeline.sanitizer import sanitize
 from codestar.pipeline.trace import Candidate, Round, RoundFailure, TestReport
+from codestar.problems.model import ProblemKind
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -41,16 +58,20 @@ async def develop_all(run: Run, *, samples: int, rounds: int) -> tuple[Candidate
 
 async def develop(run: Run, index: int, *, rounds: int) -> Candidate:
     """Candidate ``index``: its sample, then debug rounds until the public tests pass."""
-    sample = await _attempt(run, index, 0, render("generate", run.problem), "generate")
+    sample = await _attempt(run, index, 0, run.render("generate"), "generate")
     if sample is None:
         return Candidate(index, ())
     history = [sample]
     run.emit(Event("sampled", candidate=index, passed=sample.passed))
     for number in range(1, rounds + 1):
-        if Candidate(index, tuple(history)).passed:
+        if Candidate(index, tuple(history)).passed or history[-1].failure == "context_length":
             break
-        feedback = format_feedback(_as_debug_rounds(history), kind=run.problem.kind)
-        messages = render("debug", run.problem, history=feedback)
+        frame = run.render("debug", history="")
+        room = (run.config.prompt_tokens - estimate_tokens(frame)) * CHARS_PER_TOKEN
+        feedback = format_feedback(
+            _as_debug_rounds(history), kind=run.problem.kind, budget_chars=max(room, 1000)
+        )
+        messages = run.render("debug", history=feedback)
         fixed = await _attempt(run, index, number, messages, "debug")
         if fixed is None:
             break
@@ -83,16 +104,25 @@ async def _attempt(
         return None
     failure: RoundFailure | None = None
     code: str | None = None
-    if completion.truncated:
+    notes: list[str] = []
+    found = extract_code(
+        completion.text, kind=run.problem.kind, entry_point=run.problem.entry_point
+    )
+    if completion.truncated and (found is None or found.truncated):
         failure = "truncated"
+    elif found is None:
+        failure = "no_code"
     else:
-        found = extract_code(
-            completion.text, kind=run.problem.kind, entry_point=run.problem.entry_point
-        )
-        if found is None:
-            failure = "no_code"
-        else:
-            code = found.code
+        code = found.code
+        if completion.truncated:
+            notes.append("the reply was cut at max_tokens after a closed code block; kept it")
+        if "joined" in found.reason:
+            notes.append(f"extraction: {found.reason}")
+        if run.config.sanitize and run.problem.kind is ProblemKind.FUNCTIONAL:
+            cleaned = sanitize(code)
+            if cleaned.dropped:
+                code = cleaned.code
+                notes.append("sanitizer dropped: " + "; ".join(cleaned.dropped))
     tests: tuple[TestReport, ...] = ()
     if code is not None:
         public = run.problem.public_tests
@@ -109,6 +139,7 @@ async def _attempt(
         failure=failure,
         tests=tests,
         usage=completion.usage,
+        notes=tuple(notes),
     )
 
 
