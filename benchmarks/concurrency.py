@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from codestar.execution.engine import Engine
 from codestar.llm.openai_backend import OpenAIBackend
 from codestar.pipeline.config import Models, SolveConfig
-from codestar.pipeline.orchestrator import solve
+from codestar.pipeline.solver import solve
 from codestar.problems.model import Problem, ProblemKind, TestCase
 
 PROBLEM = Problem(

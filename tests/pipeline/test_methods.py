@@ -20,7 +20,8 @@ from codestar.llm.scripted import ScriptedBackend
 from codestar.llm.types import Completion, CompletionRequest
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import METHODS, get_method
-from codestar.pipeline.orchestrator import Event, solve, solve_many
+from codestar.pipeline.orchestrator import Event
+from codestar.pipeline.solver import solve, solve_many
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem, ProblemKind, TestCase
 

@@ -38,7 +38,7 @@ def test_all_is_pinned_and_every_name_resolves() -> None:
     for name in PINNED:
         assert getattr(pipeline, name) is not None
     assert "sstar" in pipeline.METHODS and pipeline.get_method("sstar") is pipeline.METHODS["sstar"]
-    assert pipeline.solve.__module__ == "codestar.pipeline.orchestrator"
+    assert pipeline.solve.__module__ == "codestar.pipeline.solver"
 
 
 def test_unknown_names_raise_attribute_error() -> None:
@@ -60,3 +60,16 @@ def test_importing_the_package_loads_no_stage() -> None:
     ).stdout
     assert "codestar.pipeline.config" in loaded
     assert "codestar.pipeline.methods" not in loaded and "stages" not in loaded
+
+
+def test_the_orchestrator_does_not_import_the_method_registry() -> None:
+    """No import circle: registry -> stages -> orchestrator, and never back."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, codestar.pipeline.orchestrator, codestar.pipeline.stages;"
+        "print('codestar.pipeline.methods' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -2,7 +2,7 @@
 
 stdout gets the selected program (or, with ``--json``, the whole trace as one JSON
 object); stderr gets a short live progress view and a summary. The work itself is
-`codestar.pipeline.orchestrator.solve`; this module only reads options, opens the
+`codestar.pipeline.solver.solve`; this module only reads options, opens the
 backend, the engine and (with ``--run-dir``) the run store, and reports.
 
 Without ``--run-dir`` nothing is stored: every run asks the model afresh. With it, every
@@ -48,7 +48,7 @@ from codestar.llm.roles import ROLES
 from codestar.llm.session import LLMSession
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import METHODS
-from codestar.pipeline.orchestrator import solve as solve_problem
+from codestar.pipeline.solver import solve as solve_problem
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem, ProblemKind
 from codestar.problems.records import read_text

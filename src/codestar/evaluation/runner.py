@@ -50,7 +50,8 @@ from codestar.execution.types import GradingRule, Program
 from codestar.llm.accounting import PriceTable
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import get_method
-from codestar.pipeline.orchestrator import Executor, solve
+from codestar.pipeline.orchestrator import Executor
+from codestar.pipeline.solver import solve
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem
 

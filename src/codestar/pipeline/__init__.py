@@ -19,7 +19,8 @@ from codestar.lazy import lazy_exports
 if TYPE_CHECKING:
     from codestar.pipeline.config import ROLES, Models, Role, SolveConfig
     from codestar.pipeline.methods import METHODS, Method, get_method, register
-    from codestar.pipeline.orchestrator import Event, Executor, Progress, Run, solve, solve_many
+    from codestar.pipeline.orchestrator import Event, Executor, Progress, Run
+    from codestar.pipeline.solver import solve, solve_many
     from codestar.pipeline.trace import (
         Candidate,
         Cluster,
@@ -52,8 +53,8 @@ _HOMES = {
     "TestReport": "trace",
     "get_method": "methods",
     "register": "methods",
-    "solve": "orchestrator",
-    "solve_many": "orchestrator",
+    "solve": "solver",
+    "solve_many": "solver",
 }
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Where a solve run's concurrency lives: one `Run` per problem, and `solve`/`solve_many`.
+"""Where a solve run's concurrency lives: one `Run` per problem (see `solver` to run one).
 
 A method (see `codestar.pipeline.methods`) states *what depends on what*; the `Run` it
 receives makes everything else overlap: `gather` runs independent stages at once,
@@ -6,7 +6,7 @@ receives makes everything else overlap: `gather` runs independent stages at once
 debugged), `memo` makes a pairwise comparison happen once. Model calls are bounded only
 by each backend's own concurrency limit, executions only by the engine's workers
 (`await engine.arun(...)`); nothing here adds a limit of its own, except the optional
-cap on how many *problems* `solve_many` runs at once.
+cap on how many *problems* `codestar.pipeline.solver.solve_many` runs at once.
 
 The `Run` also keeps the books: tokens, calls and (with a price table) money per stage
 in a `codestar.llm.accounting.Ledger` of its own, answers from the run store apart; when
@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
-from codestar.errors import BudgetExceededError, CodestarError, ConfigError, ContextLengthError
+from codestar.errors import BudgetExceededError, ContextLengthError
 from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
 from codestar.llm.accounting import Ledger, PriceTable
 from codestar.llm.types import Completion, CompletionRequest, Message, SamplingParams, Stage, Usage
@@ -291,74 +291,3 @@ class Run:
             context_overflows=tuple(self.overflows),
             **fields,
         )
-
-
-async def solve(
-    problem: Problem,
-    method: str = "sstar",
-    *,
-    models: Models,
-    engine: Executor,
-    config: SolveConfig | None = None,
-    progress: Progress | None = None,
-    prices: PriceTable | None = None,
-) -> SolveResult:
-    """Solve one problem with the method registered under ``method``.
-
-    ``prices`` turns the trace's tokens into money per stage. A budget is the backends'
-    business (wrap them in a `Ledger` with a `Budget`, see `codestar.llm.session`); when
-    it runs out, the result has ``stopped`` set and is selected from what finished.
-    """
-    from codestar.pipeline.methods import get_method  # the registry imports the stages
-
-    function = get_method(method)
-    run = Run(
-        problem,
-        method=method,
-        models=models,
-        engine=engine,
-        config=config or SolveConfig(),
-        progress=progress,
-        prices=prices,
-    )
-    try:
-        return await function(run)
-    finally:
-        await run.cancel_pending()
-
-
-async def solve_many(
-    problems: Iterable[Problem],
-    method: str = "sstar",
-    *,
-    models: Models,
-    engine: Executor,
-    config: SolveConfig | None = None,
-    concurrency: int | None = None,
-    prices: PriceTable | None = None,
-) -> list[SolveResult | CodestarError]:
-    """Solve many problems at once, in input order.
-
-    A problem whose run fails with a `CodestarError` (a backend gave up, say) gets that
-    error in its slot and the others go on; any other exception is a bug and propagates.
-    ``concurrency`` caps how many problems are in flight (``None``: all of them; the
-    backends and the engine still bound the actual work).
-    """
-    if concurrency is not None and concurrency < 1:
-        raise ConfigError(f"concurrency must be at least 1, got {concurrency}")
-    limiter = asyncio.Semaphore(concurrency) if concurrency else None
-
-    async def one(problem: Problem) -> SolveResult | CodestarError:
-        try:
-            if limiter is None:
-                return await solve(
-                    problem, method, models=models, engine=engine, config=config, prices=prices
-                )
-            async with limiter:
-                return await solve(
-                    problem, method, models=models, engine=engine, config=config, prices=prices
-                )
-        except CodestarError as error:
-            return error
-
-    return await Run.gather(*(one(problem) for problem in problems))
