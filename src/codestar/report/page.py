@@ -1,7 +1,7 @@
 """The report as one self-contained HTML file: summary, plots, problem table, panels.
 
 `render_report` lays out a run (`RunData`): the summary tables and two plots (inline
-SVG), the filterable, sortable problem table, and one JSON block per problem that the
+SVG), the filterable, sortable problem table, and one compressed JSON block per problem that the
 page's script turns into the problem panel when its row is opened (so 500 problems cost
 no rendering until looked at). `render_problem_page` is the same panel alone, opened,
 for one `SolveResult` (`codestar solve --report`). CSS and the script are inlined from
@@ -28,7 +28,7 @@ from typing import Any
 from codestar import __version__
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem
-from codestar.report.markup import Markup, element, join, json_block
+from codestar.report.markup import Markup, data_block, element, join
 from codestar.report.panels import problem_panel
 from codestar.report.plots import MethodPoint, pass_rate_plot, scaling_plot
 from codestar.report.rundir import RunData
@@ -165,7 +165,7 @@ def render_report(run: RunData) -> str:
         traces = {m: t for (p, m), t in run.traces.items() if p == problem_id}
         rows = {m: r for m in run.methods if (r := run.row(problem_id, m)) is not None}
         panel = problem_panel(problem_id, run.methods, traces, rows, run.problems.get(problem_id))
-        blocks.append(json_block(f"panel-{index}", panel))
+        blocks.append(data_block(f"panel-{index}", panel))
     controls = element(
         "div",
         element("label", "show ", element("select", filter_options(run.methods), id="filter")),
@@ -199,7 +199,7 @@ def render_problem_page(result: SolveResult, problem: Problem | None = None) -> 
         [
             _header(f"codestar: {result.problem_id}", facts),
             element("aside", "", id="panel", hidden=True, data_open="panel-0"),
-            json_block("panel-0", panel),
+            data_block("panel-0", panel),
         ]
     )
     return _document(f"codestar: {result.problem_id}", body)

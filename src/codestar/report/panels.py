@@ -9,8 +9,8 @@ hidden-test result. Methods that share a pool of candidates (a run's methods reu
 same samples) keep one copy of it.
 
 Every string here is untrusted (model text, program output): the page embeds this as
-JSON in a ``<script type="application/json">`` block (see `codestar.report.page`) and
-its script writes it with ``textContent`` only. Nothing here escapes or renders HTML.
+compressed JSON in a data block (`codestar.report.markup.data_block`) and its script
+writes it with ``textContent`` only. Nothing here escapes or renders HTML.
 
     >>> round_diff(None, "print(1)\\n")
     ''
@@ -44,6 +44,20 @@ def round_diff(previous: str | None, code: str | None) -> str:
     return "\n".join(lines)
 
 
+def around(text: str, code: str | None) -> str | list[str]:
+    """``text`` with its first copy of ``code`` cut out as ``[before, after]`` (the page
+    puts the round's code back in between), or ``text`` itself when it holds no copy.
+    Model answers and feedback quote the program; this keeps one copy per round.
+
+    >>> around("see:\\nx = 1\\ndone", "x = 1")
+    ['see:\\n', '\\ndone']
+    """
+    if not code or code not in text:
+        return text
+    before, after = text.split(code, 1)
+    return [before, after]
+
+
 def feedback_of(round_data: Mapping[str, Any], kind: ProblemKind) -> str:
     """The feedback on one round as the debug prompt words it (the prompt of the next
     round shows it for every earlier round)."""
@@ -70,13 +84,13 @@ def _candidate(candidate: Mapping[str, Any], kind: ProblemKind) -> dict[str, Any
                 "index": data.get("index", position),
                 "code": code,
                 "diff": round_diff(previous, code),
-                "completion": data.get("completion", ""),
+                "completion": around(str(data.get("completion") or ""), code),
                 "finish_reason": data.get("finish_reason"),
                 "failure": data.get("failure"),
                 "passed": bool(data.get("passed")),
                 "tests": [_test(t) for t in data.get("tests", ())],
                 # Only a round that was followed by another had its feedback shown.
-                "feedback": feedback_of(data, kind) if followed else "",
+                "feedback": around(feedback_of(data, kind), code) if followed else "",
                 "tokens": int((data.get("usage") or {}).get("total_tokens", 0)),
             }
         )

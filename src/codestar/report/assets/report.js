@@ -66,6 +66,11 @@
     return node;
   }
 
+  // A model answer or feedback that quoted the round's program comes as [before, after].
+  function withCode(value, code) {
+    return Array.isArray(value) ? value[0] + code + value[1] : value;
+  }
+
   function roundView(round) {
     const box = el("div", "round");
     const state = round.code === null ? "no program (" + (round.failure || "none") + ")"
@@ -74,8 +79,11 @@
     if (round.code !== null) add(box, fold("code", pre(round.code), false));
     if (round.diff) add(box, fold("diff to the previous round", diff(round.diff), round.index > 0));
     if (round.tests.length) add(box, testsTable(round.tests));
-    if (round.feedback) add(box, fold("feedback given to the next round", pre(round.feedback), false));
-    add(box, fold("model answer (" + (round.finish_reason || "?") + ")", pre(round.completion), false));
+    if (round.feedback) {
+      add(box, fold("feedback given to the next round", pre(withCode(round.feedback, round.code)), false));
+    }
+    add(box, fold("model answer (" + (round.finish_reason || "?") + ")",
+      pre(withCode(round.completion, round.code)), false));
     return box;
   }
 
@@ -118,15 +126,15 @@
       String(c.index), c.members.join(", "), c.outputs.slice(0, 3).join(" | ")]));
   }
 
-  function shown(cluster, comparison, index, order) {
+  function side(comparison, index) {
     const which = index === 0 ? comparison.first : comparison.second;
-    return "cluster " + which + " (candidate " + comparison.representatives[index] + ")" + order;
+    return "cluster " + which + " (candidate " + comparison.representatives[index] + ")";
   }
 
   function comparisonView(comparison, number) {
     const box = el("div", "comparison");
-    add(box, el("h4", null, "Comparison " + (number + 1) + ": " + shown(null, comparison, 0, "") + " vs " +
-      shown(null, comparison, 1, "")));
+    add(box, el("h4", null, "Comparison " + (number + 1) + ": " + side(comparison, 0) + " vs " +
+      side(comparison, 1)));
     add(box, el("p", "muted", comparison.inputs.length + " distinguishing input(s) from " + comparison.inputs_source +
       (comparison.inputs_dropped ? ", " + comparison.inputs_dropped + " malformed dropped" : "")));
     const rows = comparison.inputs.map((input, i) => {
@@ -203,12 +211,21 @@
     });
   }
 
-  function openPanel(id, row) {
+  // A panel's data: gzipped JSON in base64 (see codestar.report.markup.data_block).
+  async function panelData(block) {
+    const bytes = Uint8Array.from(atob(block.textContent.trim()), (c) => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return JSON.parse(await new Response(stream).text());
+  }
+
+  async function openPanel(id, row) {
     const panel = document.getElementById("panel");
     const block = document.getElementById(id);
     if (!panel || !block) return;
+    const data = await panelData(block);
     panel.replaceChildren();
-    renderPanel(panel, JSON.parse(block.textContent));
+    renderPanel(panel, data);
+    panel.dataset.shown = id;
     panel.hidden = false;
     panel.scrollTop = 0;
     document.querySelectorAll("#problems tr.open").forEach((r) => r.classList.remove("open"));
@@ -219,6 +236,7 @@
     const panel = document.getElementById("panel");
     panel.hidden = true;
     panel.replaceChildren();
+    delete panel.dataset.shown;
     document.querySelectorAll("#problems tr.open").forEach((r) => r.classList.remove("open"));
   }
 

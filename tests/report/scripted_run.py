@@ -34,7 +34,7 @@ BROKEN = "n = int(input())\nprint(n + 1)\n"
 CRASH = "n = int(input())\nraise SystemExit(1 // (n - n))\n"
 HOSTILE = f"n = int(input())\nprint({PAYLOAD!r} if n < 0 else abs(n))\n"
 POOL = (WRONG, WRONG, WRONG, BROKEN, RIGHT)
-METHODS = ("sstar", "majority-vote", "zero-shot")
+METHODS = ("sstar", "majority-vote", "zero-shot", "public-only")
 SAMPLES = 5
 
 
@@ -60,7 +60,7 @@ PROBLEMS = (
     problem("down", "medium"),
     problem(XSS_ID, "hard"),
 )
-#: What the scripted model makes of each problem, per method.
+#: What the scripted model makes of each problem, per method (public-only picks at random).
 SOLVED = {
     "sstar": {"abs-1", "abs-2", "abs-3", "abs-all"},
     "majority-vote": {"abs-all"},

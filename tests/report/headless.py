@@ -162,6 +162,17 @@ class Browser:
             raise BrowserError(f"{expression!r} threw: {result['exceptionDetails']}")
         return result["result"].get("value")
 
+    def wait_for(self, expression: str, timeout_s: float = 20) -> Any:
+        """The first truthy value of ``expression``, polled (the page works asynchronously)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise BrowserError(f"{expression!r} stayed false for {timeout_s} s")
+            time.sleep(0.05)
+
     def screenshot(self, path: Path, *, full_page: bool = False) -> Path:
         params: dict[str, Any] = {"format": "png", "captureBeyondViewport": full_page}
         data = self.send("Page.captureScreenshot", **params)["data"]
