@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import queue
@@ -34,6 +35,16 @@ def find_chromium() -> str | None:
     return None
 
 
+def _high_pipe() -> tuple[int, int]:
+    """A pipe whose ends are fds 10 or above, so that the shell's ``3<&N 4>&M`` cannot
+    overwrite one end with the other."""
+    ends = os.pipe()
+    high = tuple(fcntl.fcntl(end, fcntl.F_DUPFD_CLOEXEC, 10) for end in ends)
+    for end in ends:
+        os.close(end)
+    return high[0], high[1]
+
+
 class BrowserError(Exception):
     pass
 
@@ -42,8 +53,8 @@ class Browser:
     """One headless Chromium with one page; use as a context manager."""
 
     def __init__(self, executable: str, profile: Path, width: int = 1400, height: int = 1000):
-        self._to_browser_read, self._to_browser = os.pipe()
-        self._from_browser, self._from_browser_write = os.pipe()
+        self._to_browser_read, self._to_browser = _high_pipe()
+        self._from_browser, self._from_browser_write = _high_pipe()
         command = [
             executable,
             "--headless",
@@ -57,10 +68,11 @@ class Browser:
             f"--window-size={width},{height}",
             "about:blank",
         ]
-        # The shell maps the pipe ends onto fds 3 and 4, where Chromium expects them.
+        # bash (not dash: it reads one-digit fds only) maps the pipe ends onto fds 3 and 4,
+        # where Chromium expects them.
         script = f'exec "$@" 3<&{self._to_browser_read} 4>&{self._from_browser_write}'
         self._process = subprocess.Popen(
-            ["sh", "-c", script, "chromium", *command],
+            ["bash", "-c", script, "chromium", *command],
             pass_fds=(self._to_browser_read, self._from_browser_write),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
