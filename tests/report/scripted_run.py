@@ -23,6 +23,8 @@ from codestar.llm.store import RunStore
 from codestar.llm.stored import StoredBackend
 from codestar.llm.types import CompletionRequest
 from codestar.pipeline.config import Models, SolveConfig
+from codestar.pipeline.orchestrator import solve
+from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem, ProblemKind, TestCase
 
 PAYLOAD = '<script>alert(1)</script></textarea>"><img src=x onerror=alert(2)>'
@@ -126,3 +128,15 @@ def make_run(
             )
 
     return asyncio.run(run())
+
+
+def solve_one(problem: Problem, engine: Engine) -> SolveResult:
+    """S* on one problem with the scripted model (no run store): a `SolveResult`."""
+    work = solve(
+        problem,
+        "sstar",
+        models=Models(ScriptedBackend(responder)),
+        engine=engine,
+        config=SolveConfig(samples=SAMPLES, rounds=1),
+    )
+    return asyncio.run(work)

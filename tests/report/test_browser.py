@@ -9,7 +9,6 @@ element made from it). Screenshots are kept in the test's tmp dir. Without Chrom
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -18,12 +17,9 @@ from pathlib import Path
 
 import pytest
 from headless import Browser, find_chromium
-from scripted_run import PAYLOAD, PROBLEMS, SOLVED, XSS_ID, responder
+from scripted_run import PAYLOAD, PROBLEMS, SOLVED, XSS_ID, solve_one
 
 from codestar.execution.engine import Engine
-from codestar.llm.scripted import ScriptedBackend
-from codestar.pipeline.config import Models, SolveConfig
-from codestar.pipeline.orchestrator import solve
 from codestar.report import load_run, write_problem_page, write_report
 
 CHROMIUM = find_chromium()
@@ -160,15 +156,7 @@ def test_the_solve_problem_page_opens_on_its_panel(
     browser: Browser, engine: Engine, tmp_path: Path
 ) -> None:
     problem = PROBLEMS[0]
-    result = asyncio.run(
-        solve(
-            problem,
-            "sstar",
-            models=Models(ScriptedBackend(responder)),
-            engine=engine,
-            config=SolveConfig(samples=5, rounds=1),
-        )
-    )
+    result = solve_one(problem, engine)
     browser.events.clear()
     browser.open(write_problem_page(result, problem, tmp_path / "page.html"))
     browser.wait_for("document.querySelector('#panel h2') !== null")

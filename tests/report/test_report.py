@@ -7,7 +7,6 @@ compared with ``summary.json``, and each panel's data is decoded as the page wou
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import html
@@ -20,14 +19,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from scripted_run import PAYLOAD, POOL, PROBLEMS, RIGHT, SOLVED, XSS_ID, responder
+from scripted_run import PAYLOAD, POOL, PROBLEMS, RIGHT, SOLVED, XSS_ID, solve_one
 
 from codestar.cli.main import cli
 from codestar.errors import ConfigError
 from codestar.execution.engine import Engine
-from codestar.llm.scripted import ScriptedBackend
-from codestar.pipeline.config import Models, SolveConfig
-from codestar.pipeline.orchestrator import solve
 from codestar.report import load_run, render_problem_page, write_problem_page, write_report
 from codestar.report.markup import read_data_block
 from codestar.report.plots import pass_rate_plot
@@ -183,15 +179,7 @@ def test_the_page_runs_only_its_own_script_and_loads_nothing(page: Page) -> None
 
 def test_a_solve_result_gets_a_problem_page_without_plots(engine: Engine, tmp_path: Path) -> None:
     problem = PROBLEMS[0]
-    result = asyncio.run(
-        solve(
-            problem,
-            "sstar",
-            models=Models(ScriptedBackend(responder)),
-            engine=engine,
-            config=SolveConfig(samples=5, rounds=1),
-        )
-    )
+    result = solve_one(problem, engine)
     out = write_problem_page(result, problem, tmp_path / "page.html")
     page = Page(out.read_text())
     panel = read_data_block(page.blocks["panel-0"])
@@ -202,15 +190,7 @@ def test_a_solve_result_gets_a_problem_page_without_plots(engine: Engine, tmp_pa
 
 
 def test_a_solve_trace_file_is_reported_as_a_run_of_one(engine: Engine, tmp_path: Path) -> None:
-    result = asyncio.run(
-        solve(
-            PROBLEMS[1],
-            "sstar",
-            models=Models(ScriptedBackend(responder)),
-            engine=engine,
-            config=SolveConfig(samples=5, rounds=1),
-        )
-    )
+    result = solve_one(PROBLEMS[1], engine)
     trace = tmp_path / "trace.json"
     trace.write_text(json.dumps(result.to_dict()))
     run = load_run(trace)
