@@ -91,7 +91,7 @@ def _section(title: str, *content: object, **attributes: object) -> Markup:
     return element("section", element("h2", title), *content, **attributes)
 
 
-def _summary(run: RunData, summary: Mapping[str, Any]) -> Markup:
+def _summary(summary: Mapping[str, Any]) -> Markup:
     points = _points(summary)
     plots = element(
         "div",
@@ -176,7 +176,7 @@ def render_report(run: RunData) -> str:
     body = join(
         [
             _header("codestar report", _run_facts(run)),
-            _summary(run, summary),
+            _summary(summary),
             _section("Problems", controls, problems_table(run), id="problems-section"),
             element("aside", "", id="panel", hidden=True),
             join(blocks),

@@ -162,6 +162,7 @@ def _method(
         "comparisons": list(trace.get("comparisons", ())),
         "generated_tests": list(trace.get("generated_tests", ())),
         "usage": dict(trace.get("usage") or {}),
+        "timings": dict(trace.get("timings") or {}),
         "stopped": trace.get("stopped"),
         "models": dict(trace.get("models") or {}),
     }

@@ -155,6 +155,15 @@
     return box;
   }
 
+  // Tokens and calls per stage, and when each phase ended (seconds since the start).
+  function usageView(trace) {
+    const rows = Object.entries(trace.usage).map(([stage, u]) => [stage, String(u.prompt_tokens),
+      String(u.completion_tokens), String(u.calls), String(u.cached_calls || 0)]);
+    const times = Object.entries(trace.timings).map(([phase, s]) => phase + " " + Number(s).toFixed(1) + " s");
+    return add(el("div"), table("usage", ["stage", "prompt tokens", "completion tokens", "calls", "from the store"], rows),
+      el("p", "muted", times.length ? "Timings: " + times.join(" · ") : "No timings recorded."));
+  }
+
   function resultLine(row) {
     if (!row) return null;
     if (row.error) return el("p", "warn", "Error: " + row.error);
@@ -174,6 +183,7 @@
       el("p", null, "Rule " + selection.rule + ": " + selection.reason),
       fold("selected program" + (selection.candidate === null ? " (none)" : " (candidate " + selection.candidate + ")"),
         pre(trace.program), true));
+    add(box, el("h3", null, "Cost"), usageView(trace));
     add(box, el("h3", null, "Execution matrix"), matrixView(trace));
     if (trace.clusters.length) add(box, el("h3", null, "Clusters"), clustersView(trace));
     add(box, el("h3", null, "Comparisons (" + trace.comparisons.length + ")"));
