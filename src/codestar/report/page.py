@@ -162,7 +162,7 @@ def render_report(run: RunData) -> str:
     summary = run.summary.to_dict()
     blocks = []
     for index, problem_id in enumerate(run.problem_ids):
-        traces = {m: t for (p, m), t in run.traces.items() if p == problem_id}
+        traces = run.traces_of(problem_id)
         rows = {m: r for m in run.methods if (r := run.row(problem_id, m)) is not None}
         panel = problem_panel(problem_id, run.methods, traces, rows, run.problems.get(problem_id))
         blocks.append(data_block(f"panel-{index}", panel))

@@ -47,6 +47,16 @@ class RunData:
     rows: tuple[ResultRow, ...]
     traces: Mapping[tuple[str, str], Trace]
     problems: Mapping[str, Problem] = field(default_factory=dict)
+    _rows: dict[tuple[str, str], ResultRow] = field(init=False, repr=False, compare=False)
+    _traces: dict[str, dict[str, Trace]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Indexes, so that a page of 500 problems looks each one up once.
+        object.__setattr__(self, "_rows", {(r.problem_id, r.method): r for r in self.rows})
+        by_problem: dict[str, dict[str, Trace]] = {}
+        for (problem_id, method), trace in self.traces.items():
+            by_problem.setdefault(problem_id, {})[method] = trace
+        object.__setattr__(self, "_traces", by_problem)
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -66,10 +76,11 @@ class RunData:
         return summarize(self.rows, self.methods)
 
     def row(self, problem_id: str, method: str) -> ResultRow | None:
-        return self._rows_by_key().get((problem_id, method))
+        return self._rows.get((problem_id, method))
 
-    def _rows_by_key(self) -> dict[tuple[str, str], ResultRow]:
-        return {(row.problem_id, row.method): row for row in self.rows}
+    def traces_of(self, problem_id: str) -> dict[str, Trace]:
+        """The traces of one problem, by method."""
+        return dict(self._traces.get(problem_id, {}))
 
     def with_problems(self, problems: Mapping[str, Problem]) -> RunData:
         return RunData(

@@ -198,14 +198,16 @@ def problems_table(run: RunData) -> Markup:
         mine = {m: run.row(problem_id, m) for m in methods}
         main = mine.get(primary) if primary is not None else None
         any_row = main or next((r for r in mine.values() if r is not None), None)
-        trace = run.traces.get((problem_id, primary)) if primary else None
+        problem = run.problems.get(problem_id)
+        difficulty = any_row.difficulty if any_row else problem.difficulty if problem else None
+        trace = run.traces_of(problem_id).get(primary) if primary else None
         public = _public_passing(main, trace)
         pool = "–"
         if main is not None and main.pool_passed is not None:
             pool = f"{main.pool_passed}/{main.pool_size}"
         cells = [
             element("td", problem_id, class_="id"),
-            element("td", (any_row.difficulty if any_row else None) or "–"),
+            element("td", difficulty or "–"),
             *(_verdict_cell(mine[m]) for m in methods),
             element(
                 "td",
