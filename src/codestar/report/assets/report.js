@@ -126,15 +126,17 @@
       String(c.index), c.members.join(", "), c.outputs.slice(0, 3).join(" | ")]));
   }
 
-  function side(comparison, index) {
+  // S* compares clusters (through a representative); llm-judge compares candidates.
+  function side(comparison, index, unit) {
     const which = index === 0 ? comparison.first : comparison.second;
+    if (unit === "candidate") return "candidate " + which;
     return "cluster " + which + " (candidate " + comparison.representatives[index] + ")";
   }
 
-  function comparisonView(comparison, number) {
+  function comparisonView(comparison, number, unit) {
     const box = el("div", "comparison");
-    add(box, el("h4", null, "Comparison " + (number + 1) + ": " + side(comparison, 0) + " vs " +
-      side(comparison, 1)));
+    add(box, el("h4", null, "Comparison " + (number + 1) + ": " + side(comparison, 0, unit) + " vs " +
+      side(comparison, 1, unit)));
     add(box, el("p", "muted", comparison.inputs.length + " distinguishing input(s) from " + comparison.inputs_source +
       (comparison.inputs_dropped ? ", " + comparison.inputs_dropped + " malformed dropped" : "")));
     const rows = comparison.inputs.map((input, i) => {
@@ -145,12 +147,12 @@
       comparison.representatives[1]], rows));
     const orders = [[comparison.first, comparison.second], [comparison.second, comparison.first]];
     comparison.answers.forEach((answer, i) => {
-      const line = el("p", null, "Order " + (i + 1) + ": cluster " + orders[i][0] + " shown as A, cluster " +
-        orders[i][1] + " as B → judge answered " + (answer || "nothing usable"));
+      const line = el("p", null, "Order " + (i + 1) + ": " + unit + " " + orders[i][0] + " shown as A, " + unit +
+        " " + orders[i][1] + " as B → judge answered " + (answer || "nothing usable"));
       add(box, line, fold("judge's text", pre(comparison.judgements[i]), false));
     });
     add(box, el("p", comparison.winner === null ? "warn" : "pass", comparison.winner === null
-      ? "No winner: the two answers disagree." : "Winner: cluster " + comparison.winner));
+      ? "No winner: the two orders did not pick the same program." : "Winner: " + unit + " " + comparison.winner));
     if (comparison.inputs_completion) add(box, fold("the distinguishing-input answer", pre(comparison.inputs_completion), false));
     return box;
   }
@@ -188,7 +190,8 @@
     if (trace.clusters.length) add(box, el("h3", null, "Clusters"), clustersView(trace));
     add(box, el("h3", null, "Comparisons (" + trace.comparisons.length + ")"));
     if (!trace.comparisons.length) add(box, el("p", "muted", "No pairwise comparison was made."));
-    trace.comparisons.forEach((c, i) => box.append(comparisonView(c, i)));
+    const unit = trace.clusters.length ? "cluster" : "candidate";
+    trace.comparisons.forEach((c, i) => box.append(comparisonView(c, i, unit)));
     const clusterOf = new Map();
     trace.clusters.forEach((c) => c.members.forEach((m) => clusterOf.set(m, c.index)));
     const pool = method.pool === null ? [] : data.pools[method.pool];
