@@ -92,6 +92,7 @@ def _candidate(candidate: Mapping[str, Any], kind: ProblemKind) -> dict[str, Any
                 # Only a round that was followed by another had its feedback shown.
                 "feedback": around(feedback_of(data, kind), code) if followed else "",
                 "tokens": int((data.get("usage") or {}).get("total_tokens", 0)),
+                "notes": list(data.get("notes") or ()),
             }
         )
         previous = code if code is not None else previous
@@ -154,6 +155,7 @@ def _method(
         "program": trace.get("program"),
         "selection": dict(trace.get("selection") or {}),
         "inputs": inputs,
+        "input_sources": list(trace.get("input_sources") or ()),
         "inputs_discarded": list(trace.get("inputs_discarded", ())),
         "inputs_dropped": trace.get("inputs_dropped", 0),
         "inputs_completion": trace.get("inputs_completion", ""),
@@ -164,6 +166,9 @@ def _method(
         "usage": dict(trace.get("usage") or {}),
         "timings": dict(trace.get("timings") or {}),
         "stopped": trace.get("stopped"),
+        "comparisons_planned": trace.get("comparisons_planned"),
+        "voters_excluded": list(trace.get("voters_excluded") or ()),
+        "context_overflows": list(trace.get("context_overflows") or ()),
         "models": dict(trace.get("models") or {}),
     }
     return entry

@@ -76,6 +76,7 @@
     const state = round.code === null ? "no program (" + (round.failure || "none") + ")"
       : round.passed ? "passes the public tests" : "fails a public test";
     add(box, el("h4", null, "Round " + round.index + ": " + state + " · " + round.tokens + " tokens"));
+    if (round.notes && round.notes.length) add(box, el("p", "muted", "Extraction: " + round.notes.join("; ")));
     if (round.code !== null) add(box, fold("code", pre(round.code), false));
     if (round.diff) add(box, fold("diff to the previous round", diff(round.diff), round.index > 0));
     if (round.tests.length) add(box, testsTable(round.tests));
@@ -116,7 +117,8 @@
     }
     const inputs = fold("the inputs (" + trace.inputs.length + " kept, " + trace.inputs_discarded.length +
       " discarded, " + trace.inputs_dropped + " malformed)",
-      add(el("div"), ...trace.inputs.map((text, i) => add(el("div"), el("b", null, "in " + (i + 1)), pre(text))),
+      add(el("div"), ...trace.inputs.map((text, i) => add(el("div"),
+        el("b", null, "in " + (i + 1) + (trace.input_sources[i] ? " (" + trace.input_sources[i] + ")" : "")), pre(text))),
         fold("the input writer's answer", pre(trace.inputs_completion), false)), false);
     return add(el("div"), node, inputs);
   }
@@ -185,10 +187,18 @@
       el("p", null, "Rule " + selection.rule + ": " + selection.reason),
       fold("selected program" + (selection.candidate === null ? " (none)" : " (candidate " + selection.candidate + ")"),
         pre(trace.program), true));
+    if (trace.voters_excluded.length) {
+      add(box, el("p", "muted", "Left out of the vote (failed on every kept input): candidates " +
+        trace.voters_excluded.join(", ")));
+    }
+    if (trace.context_overflows.length) {
+      add(box, el("p", "warn", "Prompt did not fit the context in: " + trace.context_overflows.join(", ")));
+    }
     add(box, el("h3", null, "Cost"), usageView(trace));
     add(box, el("h3", null, "Execution matrix"), matrixView(trace));
     if (trace.clusters.length) add(box, el("h3", null, "Clusters"), clustersView(trace));
-    add(box, el("h3", null, "Comparisons (" + trace.comparisons.length + ")"));
+    const planned = trace.comparisons_planned ? " of " + trace.comparisons_planned + " planned" : "";
+    add(box, el("h3", null, "Comparisons (" + trace.comparisons.length + planned + ")"));
     if (!trace.comparisons.length) add(box, el("p", "muted", "No pairwise comparison was made."));
     const unit = trace.clusters.length ? "cluster" : "candidate";
     trace.comparisons.forEach((c, i) => box.append(comparisonView(c, i, unit)));
