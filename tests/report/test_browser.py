@@ -179,3 +179,21 @@ def test_a_screenshot_of_the_whole_report_is_kept(page: Browser, tmp_path: Path)
     keep = os.environ.get("CODESTAR_REPORT_SCREENSHOT")  # to refresh a copy elsewhere
     if keep:
         shutil.copyfile(shot, keep)
+
+
+def test_fields_of_newer_traces_are_shown(browser: Browser, engine: Engine, tmp_path: Path) -> None:
+    trace = solve_one(PROBLEMS[2], engine).to_dict()
+    trace["input_sources"] = ["model", "mutation"][: len(trace["inputs"])]
+    trace["candidates"][0]["rounds"][0]["notes"] = ["dropped a stray <input()> call"]
+    trace["voters_excluded"] = [4]
+    trace["comparisons_planned"] = 3
+    (tmp_path / "trace.json").write_text(json.dumps(trace))
+    page = write_report(load_run(tmp_path / "trace.json"), tmp_path / "report.html")
+    browser.events.clear()
+    browser.open(page)
+    open_panel(browser, PROBLEMS[2].id)
+    browser.evaluate("document.querySelectorAll('#panel details').forEach(d => d.open = true)")
+    text = browser.evaluate("document.getElementById('panel').textContent")
+    assert "in 2 (mutation)" in text and "Extraction: dropped a stray <input()> call" in text
+    assert "candidates 4" in text and "(1 of 3 planned)" in text
+    assert browser.errors() == []
