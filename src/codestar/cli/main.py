@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("codestar.cli.eval:eval_command", "Run methods over a whole benchmark, resumably."),
     "check": ("codestar.cli.check:check", "Run one program on a problem's tests."),
     "grade": ("codestar.cli.grade:grade", "Grade a LiveCodeBench-style generations file."),
+    "report": ("codestar.cli.report:report", "Write an HTML report of a run directory."),
     "runs": ("codestar.cli.runs:runs", "List run directories: what each ran and found."),
     "models": ("codestar.cli.models:models", "List the models codestar can use."),
     "doctor": ("codestar.cli.doctor:doctor", "Check a model backend and the sandbox end to end."),
