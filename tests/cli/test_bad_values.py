@@ -70,6 +70,7 @@ SEMANTIC: list[tuple[str, str, str, str]] = [
     ("solve", "run_dir", "/proc/codestar-run", "/proc/codestar-run"),
     ("solve", "run_dir", "{file}/run", "not a directory"),
     ("solve", "out", "{file}/solution.py", "not a directory"),
+    ("solve", "report_file", "{file}/solve.html", "not a directory"),
     ("solve", "kind", "functional", "functional"),
     ("solve", "max_cost", "0.5", "price"),  # a money budget without prices
     ("check", "timeout", "-1", "timeout"),

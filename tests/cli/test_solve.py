@@ -144,10 +144,15 @@ def test_solve_prints_the_program_and_a_summary(server: str, tmp_path: Path) -> 
         "k",
         "--out",
         str(out),
+        "--report",
+        str(tmp_path / "solve.html"),
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == RIGHT
     assert out.read_text() == RIGHT
+    page = (tmp_path / "solve.html").read_text()
+    assert page.startswith("<!DOCTYPE html") or page.lower().startswith("<!doctype html")
+    assert "reverse-words" in page and "<script src=" not in page
     assert "4 candidates" in done.stderr and "decision" in done.stderr
     assert "tokens:" in done.stderr
 

@@ -97,16 +97,17 @@ def _force_kind(problem: Problem, path: Path, kind: str | None) -> Problem:
         ) from error
 
 
-def _check_writable(path: Path) -> None:
-    """Refuse ``--out PATH`` before the run when PATH cannot be written."""
+def _check_writable(path: Path, option: str = "--out") -> None:
+    """Refuse ``--out PATH`` (or ``--report PATH``) before the run when PATH cannot be
+    written."""
     parent = path.parent
     if not parent.is_dir():
         raise ConfigError(
-            f"cannot write --out {path}: {parent} is not a directory",
-            hint="create the directory first, or pass another --out",
+            f"cannot write {option} {path}: {parent} is not a directory",
+            hint=f"create the directory first, or pass another {option}",
         )
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ConfigError(f"cannot write --out {path}: permission denied")
+        raise ConfigError(f"cannot write {option} {path}: permission denied")
 
 
 def _summary(result: SolveResult) -> list[str]:
@@ -336,6 +337,14 @@ def _meter(local: LocalBackend | None) -> CpuMeter | None:
     help="Also write the selected program to this file, e.g. --out solution.py.",
 )
 @click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write an HTML page of the whole solve (candidates, rounds, inputs, "
+    "clusters, comparisons, decision) to this file, e.g. --report solve.html.",
+)
+@click.option(
     "--kind",
     type=click.Choice(["stdin", "functional"]),
     default=None,
@@ -392,6 +401,7 @@ def solve(
     max_cost: float | None,
     as_json: bool,
     out: Path | None,
+    report_file: Path | None,
     kind: str | None,
     problem_id: str | None,
     seed: int,
@@ -423,8 +433,9 @@ def solve(
     )
     problem = _force_kind(load_one_problem(problem_file, problem_id), problem_file, kind)
     # Refused now, not after the model has run for minutes.
-    if out is not None:
-        _check_writable(out)
+    for target, option in ((out, "--out"), (report_file, "--report")):
+        if target is not None:
+            _check_writable(target, option)
     # Imported here: building a backend may pull in the embedded model's bindings.
     from codestar.llm.session import open_session
 
@@ -476,6 +487,11 @@ def solve(
         )
     if out is not None and result.program is not None:
         out.write_text(result.program + "\n", encoding="utf-8")
+    if report_file is not None:
+        from codestar.report import write_problem_page
+
+        write_problem_page(result, problem, report_file)
+        stderr.print(f"report: {report_file}", markup=False)
     if as_json:
         emit_json({**result.to_dict(), "run_usage": books.to_dict()})
     elif result.program is not None:
