@@ -50,7 +50,7 @@ from codestar.execution.types import GradingRule, Program
 from codestar.llm.accounting import PriceTable
 from codestar.pipeline.config import Models, SolveConfig
 from codestar.pipeline.methods import get_method
-from codestar.pipeline.orchestrator import Executor
+from codestar.pipeline.orchestrator import Executor, Run
 from codestar.pipeline.solver import solve
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem
@@ -238,7 +238,7 @@ async def evaluate(
         deadline = Deadline.after(config.problem_timeout_s) if config.problem_timeout_s else None
         scoped = with_deadline(models, deadline) if deadline is not None else models
         try:
-            rows = await _gather(
+            rows = await Run.gather(
                 *(
                     _method(problem, method, scoped, deadline, config, engine, grader, prices)
                     for method in methods
@@ -252,7 +252,7 @@ async def evaluate(
                 progress(row)
         return [row for row, _ in rows]
 
-    fresh = await _gather(*(one(problem) for problem in problems))
+    fresh = await Run.gather(*(one(problem) for problem in problems))
     rows = _in_order(problems, config.methods, [*resumed, *(r for rs in fresh for r in rs)])
     every = _all_rows(files, rows)
     summary = summarize(every, _method_order(every, config.methods))
@@ -310,7 +310,7 @@ async def _graded_row(
         else:
             passed = False
         if grade_pool:
-            outcomes = await _gather(*(grader.grade(problem, code) for code in pool))
+            outcomes = await Run.gather(*(grader.grade(problem, code) for code in pool))
             pool_passed = sum(ok for ok, _ in outcomes)
     return _replace(
         base,
@@ -376,18 +376,6 @@ def _all_rows(files: _RunFiles, rows: list[ResultRow]) -> list[ResultRow]:
 
 def _method_order(rows: Sequence[ResultRow], methods: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*methods, *(row.method for row in rows)]))
-
-
-async def _gather(*awaitables: Any) -> list[Any]:
-    """Await concurrently; the first failure (a bug) cancels the rest and propagates."""
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 def solve_config_dict(config: SolveConfig) -> dict[str, Any]:
