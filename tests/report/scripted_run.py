@@ -23,7 +23,7 @@ from codestar.llm.store import RunStore
 from codestar.llm.stored import StoredBackend
 from codestar.llm.types import CompletionRequest
 from codestar.pipeline.config import Models, SolveConfig
-from codestar.pipeline.orchestrator import solve
+from codestar.pipeline.solver import solve
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem, ProblemKind, TestCase
 

@@ -116,7 +116,7 @@ def test_a_problem_panel_opens_with_its_comparisons(page: Browser, tmp_path: Pat
     text = page.evaluate("document.getElementById('panel').textContent")
     assert page.evaluate("document.querySelectorAll('#panel .comparison').length") == 1
     assert "Winner: cluster 1" in text and "judge answered B" in text and "answered A" in text
-    assert "Rule algorithm-1" in text and "Timings: " in text
+    assert "Rule weighted-wins" in text and "Timings: " in text
     stages = page.evaluate(
         "Array.from(document.querySelectorAll('#panel table.usage tbody tr'))"
         ".map(r => r.cells[0].textContent)"

@@ -146,8 +146,9 @@ def test_a_panel_has_rounds_with_diffs_feedback_the_matrix_and_comparisons(page:
     assert cells[0][0] != cells[1][0] and cells[0][1] == cells[1][1]
     (comparison,) = trace["comparisons"]
     assert comparison["winner"] == 1 and comparison["answers"] == ["B", "A"]
-    assert [o["output"] for o in comparison["second_outputs"]] == ["2\n"]
-    assert trace["selection"]["rule"] == "algorithm-1"
+    # The model's distinguishing input (-2) first; differential testing may add more.
+    assert [o["output"] for o in comparison["second_outputs"]][0] == "2\n"
+    assert trace["selection"]["rule"] == "weighted-wins"  # the default rule
     assert methods["sstar"]["row"]["passed"] is True
 
 

@@ -14,15 +14,14 @@ It writes and compares JSON; it does not run anything.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from codestar import __version__
+from codestar.atomic import write_text_atomic
 from codestar.errors import ConfigError
 
 MANIFEST_FILE = "manifest.json"
@@ -131,15 +130,8 @@ def write_manifest(run_dir: str | Path, manifest: Mapping[str, Any]) -> None:
 
 def write_json_atomic(path: Path, payload: Any) -> None:
     """``payload`` as indented JSON at ``path``, replacing it in one rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(payload, file, indent=2, ensure_ascii=False, allow_nan=False)
-            file.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False)
+    write_text_atomic(path, text + "\n")
 
 
 def _plain(value: Any) -> Any:

@@ -35,12 +35,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codestar.atomic import write_text_atomic
 from codestar.execution.types import GradingRule, Limits, Program, Verdict
 from codestar.problems.model import Problem, ProblemKind, TestCase
 
@@ -256,11 +256,7 @@ def _read_cache(path: Path) -> Mapping[str, Any] | None:
 
 
 def _write_cache(path: Path, data: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(data, stream)
-    os.replace(temporary, path)
+    write_text_atomic(path, json.dumps(data))
 
 
 def _tests(rows: Any) -> tuple[TestCase, ...]:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import resources
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codestar import __version__
+from codestar.atomic import write_text_atomic
 from codestar.pipeline.trace import SolveResult
 from codestar.problems.model import Problem
 from codestar.report.markup import Markup, data_block, element, join
@@ -207,15 +206,7 @@ def render_problem_page(result: SolveResult, problem: Problem | None = None) -> 
 
 def _write(path: Path, text: str) -> None:
     """Write atomically: a reader never sees half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
 
 
 def write_report(run: RunData, path: str | Path) -> Path:
