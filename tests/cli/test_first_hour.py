@@ -313,14 +313,14 @@ def test_solve_says_when_other_processes_take_the_models_cores() -> None:
     try:
         done = subprocess.run(
             [sys.executable, "-m", "codestar", "solve", str(EXAMPLE), "--method",
-             "majority-vote", "-n", "2", "--max-tokens", "48", "--inputs", "1"],
+             "zero-shot", "--max-tokens", "24"],
             capture_output=True, text=True, timeout=1700, cwd=REPO, preexec_fn=pinned,
         )  # fmt: skip
     finally:
         for spinner in spinners:
             spinner.kill()
             spinner.wait()
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode in (0, 1), done.stderr  # 24 tokens may not make a program
     warning = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
     assert any("other processes are using the cores" in line for line in warning), done.stderr
     assert re.search(r"of its 1 threads' CPU time", done.stderr)

@@ -37,7 +37,7 @@ from codestar.cli.common import (
     stderr,
     warn,
 )
-from codestar.cli.progress import SolveProgress
+from codestar.cli.progress import SolveProgress, summary_lines
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
 from codestar.llm.accounting import LedgerReport, PriceTable
@@ -107,41 +107,6 @@ def _check_writable(path: Path) -> None:
         )
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise ConfigError(f"cannot write --out {path}: permission denied")
-
-
-def _summary(result: SolveResult) -> list[str]:
-    candidates = result.candidates
-    passing = sum(c.passed for c in candidates)
-    decided = sum(c.winner is not None for c in result.comparisons)
-    lines = [
-        f"method {result.method}: {len(candidates)} candidates, {passing} pass the public tests",
-    ]
-    if result.stopped is not None:
-        drawn = sum(bool(c.rounds) for c in candidates)
-        lines.append(f"stopped early by a budget: {drawn} of {len(candidates)} samples drawn")
-    if result.inputs or result.inputs_dropped or result.inputs_discarded:
-        lines.append(
-            f"inputs: {len(result.inputs)} kept, {len(result.inputs_discarded)} discarded "
-            f"(every candidate crashed), {result.inputs_dropped} malformed"
-        )
-    if result.clusters:
-        sizes = ", ".join(str(len(c.members)) for c in result.clusters)
-        lines.append(f"clusters: {len(result.clusters)} (sizes {sizes})")
-    if result.comparisons:
-        lines.append(f"comparisons: {len(result.comparisons)}, {decided} decided")
-    lines.append(f"decision ({result.selection.rule}): {result.selection.reason}")
-    usage = ", ".join(_stage_usage(result, stage) for stage in result.usage)
-    lines.append(f"tokens: {usage or 'none'}; total {result.total_usage.total_tokens}")
-    if result.total_cost is not None:
-        lines.append(f"cost: {result.total_cost:.4f}")
-    lines.append(f"time: {result.timings.get('total_s', 0.0):.1f} s")
-    return lines
-
-
-def _stage_usage(result: SolveResult, stage: str) -> str:
-    usage, cached = result.usage[stage], result.cached.get(stage)
-    from_store = f", {cached.calls} from the run store" if cached and cached.calls else ""
-    return f"{stage} {usage.total_tokens} ({usage.calls} calls{from_store})"
 
 
 async def _run(
@@ -448,7 +413,7 @@ def solve(
             )
         )
     rate = activity.snapshot().tokens_per_s
-    for line in _summary(result):
+    for line in summary_lines(result):
         stderr.print(line, markup=False)
     if rate is not None:
         stderr.print(f"model: {rate:.1f} tokens/s with calls in flight", markup=False)
