@@ -109,7 +109,7 @@ class SolveProgress:
             return " + ".join(named)
         if self._last_event is None:
             snapshot = self.activity.snapshot()
-            answered = snapshot.usage.calls + snapshot.cached_calls + snapshot.failed_calls
+            answered = snapshot.usage.calls + snapshot.cached_calls
             return "running tests" if answered else "starting"
         if self._last_event in AFTER_EVENT:
             return AFTER_EVENT[self._last_event]
