@@ -129,6 +129,19 @@ def subprocess_solve_clean(*args: str) -> subprocess.CompletedProcess[str]:
     return codestar("solve", str(EXAMPLE), *SMALL, *args, env=clean_env())
 
 
+def test_minus_m_says_what_to_use_instead() -> None:
+    done = codestar("solve", str(EXAMPLE), "-m", "sstar")
+    assert done.returncode == 2
+    line = one_error_line(done.stderr)
+    assert "no such option '-m'" in line and "--method" in line and "--model" in line
+
+
+def test_a_program_that_cannot_be_read_is_one_error_line() -> None:
+    done = codestar("check", str(EXAMPLE), "/proc/self/mem")  # reading it fails (EIO)
+    assert done.returncode == 2
+    assert one_error_line(done.stderr) == "error: cannot read /proc/self/mem: Input/output error"
+
+
 # -- what cannot recover is not retried
 
 
