@@ -147,7 +147,7 @@ def test_a_panel_has_rounds_with_diffs_feedback_the_matrix_and_comparisons(page:
     (comparison,) = trace["comparisons"]
     assert comparison["winner"] == 1 and comparison["answers"] == ["B", "A"]
     # The model's distinguishing input (-2) first; differential testing may add more.
-    assert [o["output"] for o in comparison["second_outputs"]][0] == "2\n"
+    assert comparison["second_outputs"][0]["output"] == "2\n"
     assert trace["selection"]["rule"] == "weighted-wins"  # the default rule
     assert methods["sstar"]["row"]["passed"] is True
 

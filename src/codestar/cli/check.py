@@ -76,7 +76,10 @@ def check(
     tests = problem.tests(which)  # type: ignore[arg-type]
     if not tests:
         raise ConfigError(f"problem {problem.id!r} has no {which} tests", hint="try --tests all")
-    source = program.read_text(encoding="utf-8", errors="replace")
+    try:
+        source = program.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise ConfigError(f"cannot read {program}: {error.strerror or error}") from error
     with Engine(workers=1, limits=limits, rule=GradingRule(float_tolerance)) as engine:
         result = engine.run(
             Program.for_problem(source, problem), tests, stop_on_failure=stop_on_failure

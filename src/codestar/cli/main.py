@@ -81,9 +81,10 @@ def reported_as_one_line() -> Iterator[None]:
     except click.ClickException as error:
         context = getattr(error, "ctx", None)
         where = context.command_path if context is not None else "codestar"
-        raise CommandLineError(
-            f"{one_line(error.format_message())} (see '{where} --help')"
-        ) from error
+        hint = f"see '{where} --help'"
+        if isinstance(error, click.NoSuchOption) and error.option_name == "-m":
+            hint = "codestar has no -m: --method names the method, --model the model"
+        raise CommandLineError(f"{one_line(error.format_message())} ({hint})") from error
     except OSError as error:
         if error.errno == errno.EPIPE or error.strerror is None:
             raise

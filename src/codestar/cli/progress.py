@@ -1,4 +1,4 @@
-"""`codestar solve`'s progress on stderr: the stage, elapsed time, tokens and tokens/s.
+"""`codestar solve`'s reports on stderr: the progress line, and the summary at the end.
 
 One line says where the run is: ``sampling · 41.2 s · sampled 3/4 · debug rounds 1 ·
 passing public 2 · 1,830 tokens · 14.2 tok/s``. The stage comes from the model calls in
@@ -6,6 +6,9 @@ flight (starting the model, sampling, debugging, inputs, comparing) and, between
 from the pipeline's last event (running tests, clustering). On a terminal the line is
 redrawn in place several times a second; otherwise (a file, a pipe, CI) one line is
 written per event and per change of stage, never wrapped.
+
+`summary_lines` says what a finished run did (candidates, inputs, clusters, the
+decision, tokens per stage, cost, time).
 
 It only reports: counting calls is `codestar.llm.activity`'s job, running them the
 pipeline's.
@@ -22,6 +25,7 @@ from rich.text import Text
 
 from codestar.llm.activity import Activity
 from codestar.pipeline.orchestrator import Event
+from codestar.pipeline.trace import SolveResult
 
 #: What a call of each request stage means to a user watching the run.
 CALL_STAGES = {
@@ -105,7 +109,7 @@ class SolveProgress:
             return " + ".join(named)
         if self._last_event is None:
             snapshot = self.activity.snapshot()
-            answered = snapshot.usage.calls + snapshot.cached_calls + snapshot.failed_calls
+            answered = snapshot.usage.calls + snapshot.cached_calls
             return "running tests" if answered else "starting"
         if self._last_event in AFTER_EVENT:
             return AFTER_EVENT[self._last_event]
@@ -150,3 +154,53 @@ class SolveProgress:
         with self._lock:
             self._last_stage = self.stage()
             self._write(self.line())
+
+
+def summary_lines(result: SolveResult) -> list[str]:
+    """What a finished run did, for stderr: candidates, inputs, clusters, the decision,
+    tokens, cost and time."""
+    candidates = result.candidates
+    passing = sum(c.passed for c in candidates)
+    decided = sum(c.winner is not None for c in result.comparisons)
+    lines = [
+        f"method {result.method}: {len(candidates)} candidates, {passing} pass the public tests",
+    ]
+    if result.uses_hidden_tests:
+        lines.append("uses hidden tests: the oracle is a bound (pass@N), not a selector")
+    if result.stopped is not None:
+        drawn = sum(bool(c.rounds) for c in candidates)
+        lines.append(f"stopped early by a budget: {drawn} of {len(candidates)} samples drawn")
+    if result.inputs or result.inputs_dropped or result.inputs_discarded:
+        sources = ", ".join(
+            f"{result.input_sources.count(source)} {source}"
+            for source in dict.fromkeys(result.input_sources)
+        )
+        lines.append(
+            f"inputs: {len(result.inputs)} kept{f' ({sources})' if sources else ''}, "
+            f"{len(result.inputs_discarded)} discarded (most candidates crashed), "
+            f"{result.inputs_dropped} malformed"
+        )
+    if result.clusters:
+        sizes = ", ".join(str(len(c.members)) for c in result.clusters)
+        lines.append(f"clusters: {len(result.clusters)} (sizes {sizes})")
+    if result.comparisons:
+        planned = result.comparisons_planned or len(result.comparisons)
+        lines.append(
+            f"comparisons: {len(result.comparisons)} of {planned} pairs "
+            f"({3 * len(result.comparisons)} model calls), {decided} decided"
+        )
+    if result.context_overflows:
+        lines.append(f"prompts over the context: {', '.join(result.context_overflows)}")
+    lines.append(f"decision ({result.selection.rule}): {result.selection.reason}")
+    usage = ", ".join(_stage_usage(result, stage) for stage in result.usage)
+    lines.append(f"tokens: {usage or 'none'}; total {result.total_usage.total_tokens}")
+    if result.total_cost is not None:
+        lines.append(f"cost: {result.total_cost:.4f}")
+    lines.append(f"time: {result.timings.get('total_s', 0.0):.1f} s")
+    return lines
+
+
+def _stage_usage(result: SolveResult, stage: str) -> str:
+    usage, cached = result.usage[stage], result.cached.get(stage)
+    from_store = f", {cached.calls} from the run store" if cached and cached.calls else ""
+    return f"{stage} {usage.total_tokens} ({usage.calls} calls{from_store})"

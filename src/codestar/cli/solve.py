@@ -37,7 +37,7 @@ from codestar.cli.common import (
     stderr,
     warn,
 )
-from codestar.cli.progress import SolveProgress
+from codestar.cli.progress import SolveProgress, summary_lines
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
 from codestar.llm.accounting import LedgerReport, PriceTable
@@ -108,54 +108,6 @@ def _check_writable(path: Path, option: str = "--out") -> None:
         )
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise ConfigError(f"cannot write {option} {path}: permission denied")
-
-
-def _summary(result: SolveResult) -> list[str]:
-    candidates = result.candidates
-    passing = sum(c.passed for c in candidates)
-    decided = sum(c.winner is not None for c in result.comparisons)
-    lines = [
-        f"method {result.method}: {len(candidates)} candidates, {passing} pass the public tests",
-    ]
-    if result.uses_hidden_tests:
-        lines.append("uses hidden tests: the oracle is a bound (pass@N), not a selector")
-    if result.stopped is not None:
-        drawn = sum(bool(c.rounds) for c in candidates)
-        lines.append(f"stopped early by a budget: {drawn} of {len(candidates)} samples drawn")
-    if result.inputs or result.inputs_dropped or result.inputs_discarded:
-        sources = ", ".join(
-            f"{result.input_sources.count(source)} {source}"
-            for source in dict.fromkeys(result.input_sources)
-        )
-        lines.append(
-            f"inputs: {len(result.inputs)} kept{f' ({sources})' if sources else ''}, "
-            f"{len(result.inputs_discarded)} discarded (most candidates crashed), "
-            f"{result.inputs_dropped} malformed"
-        )
-    if result.clusters:
-        sizes = ", ".join(str(len(c.members)) for c in result.clusters)
-        lines.append(f"clusters: {len(result.clusters)} (sizes {sizes})")
-    if result.comparisons:
-        planned = result.comparisons_planned or len(result.comparisons)
-        lines.append(
-            f"comparisons: {len(result.comparisons)} of {planned} pairs "
-            f"({3 * len(result.comparisons)} model calls), {decided} decided"
-        )
-    if result.context_overflows:
-        lines.append(f"prompts over the context: {', '.join(result.context_overflows)}")
-    lines.append(f"decision ({result.selection.rule}): {result.selection.reason}")
-    usage = ", ".join(_stage_usage(result, stage) for stage in result.usage)
-    lines.append(f"tokens: {usage or 'none'}; total {result.total_usage.total_tokens}")
-    if result.total_cost is not None:
-        lines.append(f"cost: {result.total_cost:.4f}")
-    lines.append(f"time: {result.timings.get('total_s', 0.0):.1f} s")
-    return lines
-
-
-def _stage_usage(result: SolveResult, stage: str) -> str:
-    usage, cached = result.usage[stage], result.cached.get(stage)
-    from_store = f", {cached.calls} from the run store" if cached and cached.calls else ""
-    return f"{stage} {usage.total_tokens} ({usage.calls} calls{from_store})"
 
 
 async def _run(
@@ -472,7 +424,7 @@ def solve(
             )
         )
     rate = activity.snapshot().tokens_per_s
-    for line in _summary(result):
+    for line in summary_lines(result):
         stderr.print(line, markup=False)
     if rate is not None:
         stderr.print(f"model: {rate:.1f} tokens/s with calls in flight", markup=False)

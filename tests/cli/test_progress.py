@@ -1,0 +1,81 @@
+"""`codestar solve`'s progress line, driven by real pipeline events and call counts."""
+
+from __future__ import annotations
+
+from codestar.cli.progress import SolveProgress
+from codestar.llm.activity import Activity
+from codestar.llm.types import Completion, Usage
+from codestar.pipeline.orchestrator import Event
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(*, live: bool, starting: list[bool]) -> tuple[SolveProgress, Activity, Clock, list[str]]:
+    clock = Clock()
+    written: list[str] = []
+    activity = Activity(clock=clock)
+    progress = SolveProgress(
+        2, activity, live=live, starting=lambda: starting[0], clock=clock, write=written.append
+    )
+    return progress, activity, clock, written
+
+
+def test_the_stage_follows_calls_in_flight_and_events() -> None:
+    starting = [True]
+    progress, activity, clock, written = make(live=False, starting=starting)
+    assert progress.stage() == "starting the model"
+    progress.refresh()
+    starting[0] = False
+    activity.started("generate")
+    activity.started("inputs")
+    assert progress.stage() == "sampling + inputs"
+    clock.now = 4.0
+    activity.finished("inputs", Completion(text="x", usage=Usage(10, 20, 1)))
+    activity.finished("generate", Completion(text="y", usage=Usage(10, 20, 1)))
+    assert progress.stage() == "running tests"  # answered, no event yet: programs run
+    progress(Event("inputs", "2 inputs, 0 dropped"))
+    progress(Event("sampled", candidate=0, passed=True))
+    assert progress.stage() == "running tests"  # one sample of two still to come
+    progress(Event("sampled", candidate=1, passed=False))
+    assert progress.stage() == "clustering"
+    activity.started("judge")
+    assert progress.stage() == "comparing"
+    activity.finished("judge", None)
+    progress(Event("clustered", "2 candidates in 2 clusters"))
+    progress(Event("selected", "the only cluster"))
+    assert progress.stage() == "done"
+    assert written[0].startswith("starting the model · 0.0 s · sampled 0/2")
+    assert written[-1] == (
+        "done · 4.0 s · sampled 2/2 · debug rounds 0 · passing public 1 · 2 inputs, 0 dropped "
+        "· 2 candidates in 2 clusters · 60 tokens · 10.0 tok/s"
+    )
+    # In a log: one line per event, and one per change of stage between events.
+    stages = [line.split(" · ")[0] for line in written]
+    assert stages == [
+        "starting the model",
+        "sampling",
+        "sampling + inputs",
+        "sampling",
+        "running tests",
+        "running tests",
+        "running tests",
+        "clustering",
+        "comparing",
+        "clustering",
+        "comparing",
+        "done",
+    ]
+
+
+def test_a_live_view_writes_nothing_itself() -> None:
+    progress, activity, _, written = make(live=True, starting=[False])
+    activity.started("debug")
+    progress(Event("debugged", candidate=0, passed=True))
+    assert written == [] and progress.render().plain.startswith("debugging · ")
+    assert "debug rounds 1" in progress.line() and "- tok/s" in progress.line()
