@@ -104,8 +104,10 @@ _codestar_calls = []
 check(_codestar_recording({entry}, _codestar_calls))
 import json as _codestar_json
 for _codestar_call in _codestar_calls:
-    print(_codestar_json.dumps(_codestar_call))
+    print("{marker}" + _codestar_json.dumps(_codestar_call))
 """
+# Recorded calls are the lines starting with this; whatever the reference prints is not.
+_MARKER = "\x1ecodestar-call "
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,9 +346,10 @@ async def _record_check(
     problem: Problem, reference: str, engine: Executor
 ) -> tuple[tuple[TestCase, ...], int, str | None]:
     """The hidden tests the check program makes: (tests, unrecordable calls, failure)."""
-    source = f"{reference}\n\n{problem.metadata['check_program']}\n" + _RECORDER.replace(
-        "{entry}", problem.entry_point or ""
+    recorder = _RECORDER.replace("{entry}", problem.entry_point or "").replace(
+        "{marker}", _MARKER.encode("unicode_escape").decode()
     )
+    source = f"{reference}\n\n{problem.metadata['check_program']}\n{recorder}"
     result = await engine.arun(
         Program(source, ProblemKind.STDIN), [TestCase("")], limits=REFERENCE_LIMITS
     )
@@ -356,8 +359,10 @@ async def _record_check(
     tests: list[TestCase] = []
     seen: set[str] = set()
     unrecordable = 0
-    for line in outcome.output.splitlines():
-        arguments, expected = json.loads(line)
+    for line in outcome.output.split("\n"):
+        if not line.startswith(_MARKER):
+            continue
+        arguments, expected = json.loads(line.removeprefix(_MARKER))
         if arguments is None or expected is None:
             unrecordable += 1
         elif arguments not in seen:

@@ -242,6 +242,8 @@ def load_benchmark(name_or_path: str, query: BenchmarkQuery = BenchmarkQuery()) 
             f"valid names: {', '.join(BENCHMARKS)}",
             hint="or give the path to a problems file",
         )
+    if query.path is not None and not isinstance(query.path, Path):
+        query = dataclasses.replace(query, path=Path(query.path))  # a str from a caller
     if query.path is not None and not query.path.exists():
         raise ConfigError(f"no such file or folder: {query.path}")
     _check_query(name, query)
