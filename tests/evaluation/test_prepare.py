@@ -266,3 +266,16 @@ def test_a_reference_that_fails_its_own_check_is_reported(engine: Engine, tmp_pa
     assert prepared.problems[0].hidden_tests == ()
     assert prepared.report.without_hidden_tests == ("checked",)
     assert "AssertionError" in prepared.report.problems[0].failures[0]
+
+
+def test_evalplus_not_none_tasks_compare_what_evalplus_compares(
+    engine: Engine, mbppplus: dict[str, Problem]
+) -> None:
+    problem = mbppplus["Mbpp/787"]  # the reference returns a re.Match or None
+    assert problem.metadata["evalplus_oracle"] == "not_none"
+    assert len(problem.hidden_tests) == 8
+    assert {t.expected for t in problem.hidden_tests} == {"true", "false"}
+    boolean = "import re\ndef text_match_three(text):\n    return 'abbb' in text\n"
+    assert grade(engine, boolean, problem).passed
+    inverted = "def text_match_three(text):\n    return 'abbb' not in text\n"
+    assert not grade(engine, inverted, problem).passed
