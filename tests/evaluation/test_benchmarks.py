@@ -142,6 +142,8 @@ def test_livecodebench_filters(shared_data: Path) -> None:
         p.contest_date is not None and p.contest_date.month == 9 for p in window.problems
     )
     assert window.info["counts"]["loaded"] == 400
+    assert window.info["release"] is None  # one file: its release is not known
+    assert load("livecodebench", release="release_v1").info["release"] == "release_v1"
     assert window.info["counts"]["selected"] == len(window.problems)
 
 
