@@ -279,3 +279,16 @@ def test_evalplus_not_none_tasks_compare_what_evalplus_compares(
     assert grade(engine, boolean, problem).passed
     inverted = "def text_match_three(text):\n    return 'abbb' not in text\n"
     assert not grade(engine, inverted, problem).passed
+
+
+def test_a_damaged_cache_entry_is_prepared_again(engine: Engine, tmp_path: Path) -> None:
+    records = load_benchmark(str(DATA / "custom.jsonl"))
+    counting = CountingEngine(engine)
+    first = prepare(records.problems, counting, tmp_path)
+    entries = sorted(tmp_path.glob("*.json"))
+    assert len(entries) == 2
+    entries[0].write_text("not json")
+    entries[1].write_text('{"public": 3}')
+    again = prepare(records.problems, counting, tmp_path)
+    assert counting.calls == 4 and again.report.cached == 0
+    assert again.problems == first.problems

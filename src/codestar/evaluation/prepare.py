@@ -257,6 +257,27 @@ def _read_cache(path: Path) -> Mapping[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _from_cache(problem: Problem, path: Path) -> tuple[Problem, PreparedProblem] | None:
+    cached = _read_cache(path)
+    if cached is None:
+        return None
+    try:
+        public, hidden = _tests(cached["public"]), _tests(cached["hidden"])
+        entry = PreparedProblem(
+            problem_id=problem.id,
+            hidden_tests=len(hidden),
+            recorded=int(cached["recorded"]),
+            unrecordable=int(cached["unrecordable"]),
+            public_dropped=int(cached["public_dropped"]),
+            hidden_dropped=int(cached["hidden_dropped"]),
+            failures=tuple(str(failure) for failure in cached["failures"]),
+            cached=True,
+        )
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # an entry of another shape: prepare again and overwrite it
+    return _with_tests(problem, public, hidden), entry
+
+
 def _write_cache(path: Path, data: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -284,20 +305,9 @@ async def _prepare_one(
     problem: Problem, engine: Executor, folder: Path | None
 ) -> tuple[Problem, PreparedProblem]:
     path = folder / f"{_cache_key(problem)}.json" if folder is not None else None
-    cached = _read_cache(path) if path is not None else None
+    cached = _from_cache(problem, path) if path is not None else None
     if cached is not None:
-        public, hidden = _tests(cached["public"]), _tests(cached["hidden"])
-        entry = PreparedProblem(
-            problem_id=problem.id,
-            hidden_tests=len(hidden),
-            recorded=cached["recorded"],
-            unrecordable=cached["unrecordable"],
-            public_dropped=cached["public_dropped"],
-            hidden_dropped=cached["hidden_dropped"],
-            failures=tuple(cached["failures"]),
-            cached=True,
-        )
-        return _with_tests(problem, public, hidden), entry
+        return cached
     failures: list[str] = []
     timed_out = False
     reference = problem.metadata.get("reference_solution")
@@ -309,8 +319,12 @@ async def _prepare_one(
         if failure is not None:
             failures.append(failure)
             timed_out = failure.startswith(Verdict.TIMEOUT.value)
-    public, public_dropped, public_failures = await _fill(problem, problem.public_tests, engine)
-    hidden, hidden_dropped, hidden_failures = await _fill(problem, hidden, engine)
+    (
+        (public, public_dropped, public_failures),
+        (hidden, hidden_dropped, hidden_failures),
+    ) = await asyncio.gather(
+        _fill(problem, problem.public_tests, engine), _fill(problem, hidden, engine)
+    )
     failures += public_failures + hidden_failures
     timed_out = timed_out or any(f.startswith(Verdict.TIMEOUT.value) for f in failures)
     entry = PreparedProblem(
