@@ -63,8 +63,8 @@ EXPECTED_SIZES = {
     "livecodebench": 400,
     "codecontests": 150,
     "humaneval": 164,
-    "mbpp": 6,
-    "mbppplus": 6,
+    "mbpp": 7,
+    "mbppplus": 7,
     "humanevalplus": 3,
 }
 
@@ -142,6 +142,8 @@ def test_livecodebench_filters(shared_data: Path) -> None:
         p.contest_date is not None and p.contest_date.month == 9 for p in window.problems
     )
     assert window.info["counts"]["loaded"] == 400
+    assert window.info["release"] is None  # one file: its release is not known
+    assert load("livecodebench", release="release_v1").info["release"] == "release_v1"
     assert window.info["counts"]["selected"] == len(window.problems)
 
 
@@ -209,7 +211,7 @@ def test_evalplus_files_are_found_in_its_cache(
     (cache / "MbppPlus-Mini-v0.3.0.jsonl").write_text("not this one\n")
     benchmark = load_benchmark("mbppplus")
     assert benchmark.info["source"]["path"].endswith("MbppPlus-v0.2.0.jsonl")
-    assert len(benchmark.problems) == 6
+    assert len(benchmark.problems) == 7
 
 
 def test_a_file_in_the_custom_schema_with_filters() -> None:

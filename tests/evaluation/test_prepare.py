@@ -223,3 +223,72 @@ def test_grading_rules() -> None:
     assert grading_rule(dataclasses.replace(plain, metadata={"atol": 0.5})) == GradingRule(0.5)
     custom = dataclasses.replace(plain, metadata={"float_tolerance": 1e-3})
     assert grading_rule(custom) == GradingRule(1e-3)
+
+
+def checked_problem(reference: str, check: str) -> Problem:
+    return Problem(
+        id="checked",
+        statement="Return x + 1.",
+        kind=ProblemKind.FUNCTIONAL,
+        entry_point="f",
+        metadata={"reference_solution": reference, "check_program": check},
+    )
+
+
+def test_recording_keeps_distinct_calls_and_ignores_what_the_reference_prints(
+    engine: Engine, tmp_path: Path
+) -> None:
+    check = (
+        "def check(candidate):\n"
+        "    assert candidate(1) == 2\n"
+        "    assert candidate(1) == 2\n"
+        "    for x in [5, -1]:\n"
+        "        assert candidate(x) == x + 1\n"
+    )
+    noisy = "def f(x):\n    print('[1, 2]')\n    return x + 1\n"
+    prepared = prepare([checked_problem(noisy, check)], engine, tmp_path)
+    (problem,) = prepared.problems
+    assert [(t.input, t.expected) for t in problem.hidden_tests] == [
+        ("1", "2"),
+        ("5", "6"),
+        ("-1", "0"),
+    ]
+    assert prepared.report.problems[0].recorded == 3
+
+
+def test_a_reference_that_fails_its_own_check_is_reported(engine: Engine, tmp_path: Path) -> None:
+    wrong = "def f(x):\n    return x\n"
+    prepared = prepare(
+        [checked_problem(wrong, "def check(candidate):\n    assert candidate(1) == 2\n")],
+        engine,
+        tmp_path,
+    )
+    assert prepared.problems[0].hidden_tests == ()
+    assert prepared.report.without_hidden_tests == ("checked",)
+    assert "AssertionError" in prepared.report.problems[0].failures[0]
+
+
+def test_evalplus_not_none_tasks_compare_what_evalplus_compares(
+    engine: Engine, mbppplus: dict[str, Problem]
+) -> None:
+    problem = mbppplus["Mbpp/787"]  # the reference returns a re.Match or None
+    assert problem.metadata["evalplus_oracle"] == "not_none"
+    assert len(problem.hidden_tests) == 8
+    assert {t.expected for t in problem.hidden_tests} == {"true", "false"}
+    boolean = "import re\ndef text_match_three(text):\n    return 'abbb' in text\n"
+    assert grade(engine, boolean, problem).passed
+    inverted = "def text_match_three(text):\n    return 'abbb' not in text\n"
+    assert not grade(engine, inverted, problem).passed
+
+
+def test_a_damaged_cache_entry_is_prepared_again(engine: Engine, tmp_path: Path) -> None:
+    records = load_benchmark(str(DATA / "custom.jsonl"))
+    counting = CountingEngine(engine)
+    first = prepare(records.problems, counting, tmp_path)
+    entries = sorted(tmp_path.glob("*.json"))
+    assert len(entries) == 2
+    entries[0].write_text("not json")
+    entries[1].write_text('{"public": 3}')
+    again = prepare(records.problems, counting, tmp_path)
+    assert counting.calls == 4 and again.report.cached == 0
+    assert again.problems == first.problems

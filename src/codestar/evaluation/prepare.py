@@ -104,8 +104,10 @@ _codestar_calls = []
 check(_codestar_recording({entry}, _codestar_calls))
 import json as _codestar_json
 for _codestar_call in _codestar_calls:
-    print(_codestar_json.dumps(_codestar_call))
+    print("{marker}" + _codestar_json.dumps(_codestar_call))
 """
+# Recorded calls are the lines starting with this; whatever the reference prints is not.
+_MARKER = "\x1ecodestar-call "
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,27 @@ def _read_cache(path: Path) -> Mapping[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _from_cache(problem: Problem, path: Path) -> tuple[Problem, PreparedProblem] | None:
+    cached = _read_cache(path)
+    if cached is None:
+        return None
+    try:
+        public, hidden = _tests(cached["public"]), _tests(cached["hidden"])
+        entry = PreparedProblem(
+            problem_id=problem.id,
+            hidden_tests=len(hidden),
+            recorded=int(cached["recorded"]),
+            unrecordable=int(cached["unrecordable"]),
+            public_dropped=int(cached["public_dropped"]),
+            hidden_dropped=int(cached["hidden_dropped"]),
+            failures=tuple(str(failure) for failure in cached["failures"]),
+            cached=True,
+        )
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # an entry of another shape: prepare again and overwrite it
+    return _with_tests(problem, public, hidden), entry
+
+
 def _write_cache(path: Path, data: Mapping[str, Any]) -> None:
     write_text_atomic(path, json.dumps(data))
 
@@ -278,20 +301,9 @@ async def _prepare_one(
     problem: Problem, engine: Executor, folder: Path | None
 ) -> tuple[Problem, PreparedProblem]:
     path = folder / f"{_cache_key(problem)}.json" if folder is not None else None
-    cached = _read_cache(path) if path is not None else None
+    cached = _from_cache(problem, path) if path is not None else None
     if cached is not None:
-        public, hidden = _tests(cached["public"]), _tests(cached["hidden"])
-        entry = PreparedProblem(
-            problem_id=problem.id,
-            hidden_tests=len(hidden),
-            recorded=cached["recorded"],
-            unrecordable=cached["unrecordable"],
-            public_dropped=cached["public_dropped"],
-            hidden_dropped=cached["hidden_dropped"],
-            failures=tuple(cached["failures"]),
-            cached=True,
-        )
-        return _with_tests(problem, public, hidden), entry
+        return cached
     failures: list[str] = []
     timed_out = False
     reference = problem.metadata.get("reference_solution")
@@ -303,8 +315,12 @@ async def _prepare_one(
         if failure is not None:
             failures.append(failure)
             timed_out = failure.startswith(Verdict.TIMEOUT.value)
-    public, public_dropped, public_failures = await _fill(problem, problem.public_tests, engine)
-    hidden, hidden_dropped, hidden_failures = await _fill(problem, hidden, engine)
+    (
+        (public, public_dropped, public_failures),
+        (hidden, hidden_dropped, hidden_failures),
+    ) = await asyncio.gather(
+        _fill(problem, problem.public_tests, engine), _fill(problem, hidden, engine)
+    )
     failures += public_failures + hidden_failures
     timed_out = timed_out or any(f.startswith(Verdict.TIMEOUT.value) for f in failures)
     entry = PreparedProblem(
@@ -340,9 +356,10 @@ async def _record_check(
     problem: Problem, reference: str, engine: Executor
 ) -> tuple[tuple[TestCase, ...], int, str | None]:
     """The hidden tests the check program makes: (tests, unrecordable calls, failure)."""
-    source = f"{reference}\n\n{problem.metadata['check_program']}\n" + _RECORDER.replace(
-        "{entry}", problem.entry_point or ""
+    recorder = _RECORDER.replace("{entry}", problem.entry_point or "").replace(
+        "{marker}", _MARKER.encode("unicode_escape").decode()
     )
+    source = f"{reference}\n\n{problem.metadata['check_program']}\n{recorder}"
     result = await engine.arun(
         Program(source, ProblemKind.STDIN), [TestCase("")], limits=REFERENCE_LIMITS
     )
@@ -352,8 +369,10 @@ async def _record_check(
     tests: list[TestCase] = []
     seen: set[str] = set()
     unrecordable = 0
-    for line in outcome.output.splitlines():
-        arguments, expected = json.loads(line)
+    for line in outcome.output.split("\n"):
+        if not line.startswith(_MARKER):
+            continue
+        arguments, expected = json.loads(line.removeprefix(_MARKER))
         if arguments is None or expected is None:
             unrecordable += 1
         elif arguments not in seen:

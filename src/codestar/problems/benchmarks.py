@@ -242,6 +242,8 @@ def load_benchmark(name_or_path: str, query: BenchmarkQuery = BenchmarkQuery()) 
             f"valid names: {', '.join(BENCHMARKS)}",
             hint="or give the path to a problems file",
         )
+    if query.path is not None and not isinstance(query.path, Path):
+        query = dataclasses.replace(query, path=Path(query.path))  # a str from a caller
     if query.path is not None and not query.path.exists():
         raise ConfigError(f"no such file or folder: {query.path}")
     _check_query(name, query)
@@ -266,9 +268,7 @@ def load_benchmark(name_or_path: str, query: BenchmarkQuery = BenchmarkQuery()) 
     info = {
         "benchmark": name,
         "source": source,
-        "release": (query.release or DEFAULT_LIVECODEBENCH_RELEASE)
-        if name == "livecodebench"
-        else query.release,
+        "release": _release_label(name, query),
         "filters": {
             "start_date": query.start_date.isoformat() if query.start_date else None,
             "end_date": query.end_date.isoformat() if query.end_date else None,
@@ -287,6 +287,15 @@ def load_benchmark(name_or_path: str, query: BenchmarkQuery = BenchmarkQuery()) 
         "without_hidden_tests": without_hidden,
     }
     return Benchmark(name=name, problems=problems, errors=result.errors, info=info)
+
+
+def _release_label(name: str, query: BenchmarkQuery) -> str | None:
+    """The release loaded: the default one from the hub or a folder; a single file's
+    release is only known when the caller names it."""
+    single_file = query.path is not None and not query.path.is_dir()
+    if name == "livecodebench" and not single_file:
+        return query.release or DEFAULT_LIVECODEBENCH_RELEASE
+    return query.release
 
 
 def _needs_preparation(problem: Problem) -> bool:

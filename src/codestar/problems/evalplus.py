@@ -17,7 +17,10 @@ Comparison follows EvalPlus where the engine can express it (see docs/problems.m
 ``metadata["atol"]`` becomes a float tolerance (``1e-6`` when ``atol`` is 0, as EvalPlus
 enforces for float outputs); tuples and lists are both JSON arrays here. The MBPP tasks
 EvalPlus grades with a special oracle (set equality, "not None") are marked in
-``metadata["evalplus_oracle"]``; the engine grades them by plain comparison.
+``metadata["evalplus_oracle"]``. Set-equality tasks are graded by plain comparison. For
+"not None" tasks EvalPlus's ground truth is ``reference(...) is not None`` (the reference
+returns a ``re.Match``), so the reference solution here is wrapped to return exactly that
+and a candidate returning a boolean is graded as EvalPlus grades it.
 
 It does not download EvalPlus data: give a file, or let `evalplus_cache_file` find the
 one EvalPlus keeps in its cache (``~/.cache/evalplus``).
@@ -59,6 +62,15 @@ _SET_EQUAL = frozenset(
     }
 )
 _NOT_NONE = frozenset({"check_str", "text_match_three", "text_starta_endb"})
+
+_NOT_NONE_WRAPPER = """
+
+_codestar_reference_{entry} = {entry}
+
+
+def {entry}(*arguments):
+    return _codestar_reference_{entry}(*arguments) is not None
+"""
 
 _CACHE_PREFIX = {"humanevalplus": "HumanEvalPlus", "mbppplus": "MbppPlus"}
 
@@ -133,6 +145,7 @@ def _problem_from_record(record: Mapping[str, Any], index: int, tests: TestSet) 
         oracle = "set"
     elif entry_point in _NOT_NONE:
         oracle = "not_none"
+        reference += _NOT_NONE_WRAPPER.format(entry=entry_point)
     is_mbpp = task_id.lower().startswith("mbpp")
     return Problem(
         id=task_id,
