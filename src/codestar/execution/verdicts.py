@@ -9,8 +9,8 @@ verdicts. Outcomes are plain dicts here (they travel to the engine as JSON).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
-import re
 import signal
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +19,25 @@ from codestar.execution.grading import outputs_match
 from codestar.execution.types import GradingRule, Verdict
 from codestar.problems.model import ProblemKind
 
-_LINE_BREAK = re.compile(rb"[ \t\r\f\v]*\n[ \t\r\f\v]*")
+#: Blanks that do not count around line breaks (``\n`` itself separates lines).
+_BLANKS = b" \t\r\f\v"
+_BLANK_AROUND_BREAK = tuple(
+    pair for blank in _BLANKS for pair in (bytes([blank]) + b"\n", b"\n" + bytes([blank]))
+)
+
+
+def normalize_lines(data: bytes) -> bytes:
+    """``data`` stripped, with the blanks around each line break removed; linear time.
+
+    >>> normalize_lines(b"  1 2 \\n\\t3\\n\\n")
+    b'1 2\\n3'
+    """
+    data = data.strip()
+    # The usual output has no blank next to a line break: ten substring scans (C speed)
+    # prove it. A regular expression here went quadratic on long runs of spaces.
+    if not any(pair in data for pair in _BLANK_AROUND_BREAK):
+        return data
+    return b"\n".join(line.strip(_BLANKS) for line in data.split(b"\n"))
 
 
 def digest(kind: str, data: bytes) -> str:
@@ -29,7 +47,7 @@ def digest(kind: str, data: bytes) -> str:
     True
     """
     if kind == "stdin":
-        data = _LINE_BREAK.sub(b"\n", data.strip())
+        data = normalize_lines(data)
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
