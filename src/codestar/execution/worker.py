@@ -2,12 +2,18 @@
 
 The engine starts one worker per core as ``python -m codestar.execution.worker``. At
 start-up the worker imports everything programs commonly use, enters its namespaces
-(when it can), installs the syscall filter and says which layers are active. For each
-job it writes the program into a fresh scratch directory, forks a child that
-drops to the worker's own uid and runs the tests (see `codestar.execution.harness`),
+(when it can), forks its zygote (`codestar.execution.zygote`: the syscall-filtered
+process every child comes from, which never holds test data) and says which layers are
+active. For each job it renews the per-job tmpfs and memory limit, writes the program
+into a fresh scratch directory, has the zygote fork a child that drops to the worker's
+own uid and runs the tests on their inputs only (see `codestar.execution.harness`),
 enforces the per-test wall-clock limit, grades each output against the expected one
 (which the child never sees; the rules are in `codestar.execution.verdicts`), kills
 whatever the program left behind and removes the scratch directory.
+
+Every wait on a child has a deadline: the child (or a grandchild holding its socket) can
+close, flood or forge its status channel, and the test still ends within its time limit
+plus a small margin, with a verdict.
 
 It does not schedule: one job at a time, in the order the engine sends them.
 """
@@ -36,9 +42,16 @@ from codestar.execution.sandbox import Sandbox
 from codestar.execution.types import GradingRule, Verdict
 from codestar.execution.verdicts import Verdicts
 from codestar.execution.verdicts import outcome as new_outcome
+from codestar.execution.zygote import ChildJob, Zygote, ZygoteLost
 
 #: How long a child may take to exit on its own after its last test.
 EXIT_GRACE_S = 2.0
+#: How long a killed process may take to die before the worker stops waiting for it.
+KILL_DEADLINE_S = 5.0
+#: Past the time limit, a test gets back the time the machine kept it waiting for a CPU
+#: (the kernel's run-queue delay), up to this many times its limit more: under load a
+#: verdict is still about the program, not the machine.
+LOAD_CREDIT_LIMIT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +79,10 @@ class JobRunner:
     """Runs one job message and returns its outcomes as plain dicts."""
 
     def __init__(
-        self, sandbox: Sandbox, prelude: dict[str, Any], job: dict[str, Any], blobs: list[bytes]
+        self, sandbox: Sandbox, zygote: Zygote, job: dict[str, Any], blobs: list[bytes]
     ) -> None:
         self.sandbox = sandbox
-        self.prelude = prelude
+        self.zygote = zygote
         self.source: str = job["source"]
         self.kind: str = job["kind"]
         self.entry: str | None = job.get("entry")
@@ -92,6 +105,7 @@ class JobRunner:
         self.cpu_limit_s = 0  # the hard CPU limit of the current child
         self.outcomes: list[dict[str, Any] | None] = [None] * len(self.inputs)
         self.scratch = ""
+        self.oom_kills = 0  # the memory cgroup's count when the current child started
         #: test index -> the memfd its output goes to (sent by the child at test start)
         self.outputs: dict[int, int] = {}
         #: children that reported their last test and are exiting on their own
@@ -102,6 +116,7 @@ class JobRunner:
     def run(self) -> list[dict[str, Any]]:
         if not self.inputs:
             return []
+        self.sandbox.prepare(self.limits.memory_bytes)
         self.scratch = tempfile.mkdtemp(prefix="codestar-", dir=self.sandbox.scratch_root)
         self._write_files()
         index = 0
@@ -117,13 +132,17 @@ class JobRunner:
         """
         for pid in self.exiting:
             self._finish(pid)
-        self.sandbox.sweep()
+        self.sandbox.sweep(keep=(self.zygote.pid,))
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _write_files(self) -> None:
-        with open(os.path.join(self.scratch, harness.PROGRAM_FILE), "w", encoding="utf-8") as f:
-            f.write(self.source)
+        # The program is compiled from memory; the file is for programs that read their
+        # own source. A full scratch file system (minimal mode) is no reason to fail.
+        with contextlib.suppress(OSError):
+            path = os.path.join(self.scratch, harness.PROGRAM_FILE)
+            with open(path, "w", encoding="utf-8", errors="surrogatepass") as f:
+                f.write(self.source)
         if self.sandbox.child_uid is not None:
             os.chown(self.scratch, self.sandbox.child_uid, self.sandbox.child_uid)
         os.chmod(self.scratch, 0o755)
@@ -134,69 +153,72 @@ class JobRunner:
             cpu_seconds=math.ceil(self.limits.cpu_s * tests) + 1,
             processes=self.limits.processes,
             file_bytes=self.limits.output_bytes + 1,
+            open_files=self.sandbox.open_files,
         )
 
     def _spawn(self, start: int) -> tuple[int, socket.socket]:
-        indices = list(range(start, len(self.inputs)))
+        """A child from the zygote for the tests from ``start``: inputs only, no answers."""
+        indices = tuple(range(start, len(self.inputs)))
         child_limits = self._child_limits(len(indices))
         self.cpu_limit_s = child_limits.cpu_seconds
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:  # the child: confine, then run untrusted code; never returns
-            try:
-                os.setsid()
-                os.chdir(self.scratch)
-                os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-                status_fd = os.dup2(theirs.fileno(), 3)
-                os.closerange(4, 1 << 16)
-                isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
-                for name in ("SIGINT", "SIGTERM", "SIGPIPE", "SIGCHLD"):
-                    signal.signal(getattr(signal, name), signal.SIG_DFL)
-                uid = self.sandbox.child_uid
-                isolation.apply_rlimits(child_limits, set_processes=uid is not None)
-                if uid is not None:
-                    isolation.drop_privileges(uid)
-                harness.run_tests(
-                    source=self.source,
-                    kind=self.kind,
-                    entry=self.entry,
-                    inputs=self.inputs,
-                    indices=indices,
-                    status_fd=status_fd,
-                    prelude=self.prelude,
-                    cpu_seconds=self.limits.cpu_s,
-                )
-            finally:
-                os._exit(70)
-        theirs.close()
-        return pid, ours
+        self.oom_kills = self.sandbox.oom_kills()
+        job = ChildJob(
+            source=self.source,
+            kind=self.kind,
+            entry=self.entry,
+            indices=indices,
+            inputs=tuple(self.inputs[i] for i in indices),
+            cpu_s=self.limits.cpu_s,
+            limits=child_limits,
+            uid=self.sandbox.child_uid,
+            scratch=self.scratch,
+        )
+        pid, channel = self.zygote.spawn(job)
+        channel.setblocking(False)
+        return pid, channel
 
     # -- supervision
 
     def _run_child(self, start: int) -> int:
         """Run tests from ``start`` in one child; return the index to continue from."""
         pid, channel = self._spawn(start)
+        exit_handle = _exit_handle(pid)
+        watched: list[Any] = [channel] if exit_handle is None else [channel, exit_handle]
         index = start
-        test_start = time.monotonic()
+        clock = _TestClock(pid, self.limits.timeout_s)
         try:
             while index < len(self.inputs):
-                remaining = test_start + self.limits.timeout_s - time.monotonic()
-                ready, _, _ = select.select([channel], [], [], max(0.0, remaining))
-                if not ready:
+                remaining = clock.remaining()
+                if remaining <= 0:
                     self._kill(pid)
                     self._set(index, self.verdicts.timed_out(self._output(index)[1]))
                     return self._after_failure(index)
+                ready, _, _ = select.select(watched, [], [], remaining)
+                if not ready:
+                    continue
                 message, fds = self._receive(channel)
-                if message is None:  # the child died
-                    death = self._reap(pid)
+                if message is _NOTHING:
+                    if exit_handle is not None and exit_handle in ready:
+                        message = None  # the child is gone (a grandchild holds the socket)
+                    else:
+                        continue
+                if message is None:  # the child died, or closed its end
+                    death = self._wait_exit(pid, exit_handle, max(0.0, clock.remaining()))
+                    if death is _ALIVE:  # it closed the channel and runs on: stop it
+                        self._kill(pid)
+                        self._set(index, self.verdicts.timed_out(self._output(index)[1]))
+                        return self._after_failure(index)
                     data, over = self._output(index)
-                    elapsed = time.monotonic() - test_start
+                    oom = self.sandbox.oom_kills() > self.oom_kills
                     self._set(
                         index,
-                        self.verdicts.died(index, death, data, over, elapsed, self.cpu_limit_s),
+                        self.verdicts.died(
+                            index, death, data, over, clock.elapsed(), self.cpu_limit_s, oom
+                        ),
                     )
-                    self.sandbox.sweep(pid)
+                    self.sandbox.sweep(keep=(self.zygote.pid,), child_pid=pid)
                     return self._after_failure(index)
+                assert isinstance(message, dict)
                 if message.get("start") == 1 and message.get("i") == index and fds:
                     self._close_output(index)
                     self.outputs[index] = fds.pop(0)
@@ -208,48 +230,64 @@ class JobRunner:
                     self.outputs[index] = fds.pop(0)
                 inline = message.get("r")
                 data, over = self._output(index, inline if isinstance(inline, str) else None)
-                outcome, status = self.verdicts.reported(index, message, data, over)
+                outcome, status = self.verdicts.reported(
+                    index, message, data, over, clock.elapsed()
+                )
                 self._set(index, outcome)
                 if fds and self.kind == "stdin":  # the memfd of the next test's output
                     self._close_output(index + 1)
                     self.outputs[index + 1] = fds.pop(0)
                 for extra in fds:
                     os.close(extra)
-                test_start = time.monotonic()
+                clock.restart()
                 if status == "load":  # nothing can run: the same error for every test
                     for rest in range(index + 1, len(self.inputs)):
                         self._set(rest, dict(outcome, t=0.0))
                     self.exiting.append(pid)
                     return len(self.inputs)
                 verdict = outcome["v"]
-                if verdict == Verdict.WRONG_ANSWER and not self.stop_on_failure:
-                    index += 1  # the child ran cleanly and goes on to the next test
-                    continue
-                if verdict not in (Verdict.PASSED, Verdict.COMPLETED):
+                if verdict not in (Verdict.PASSED, Verdict.COMPLETED, Verdict.WRONG_ANSWER) or (
+                    verdict == Verdict.WRONG_ANSWER and self.stop_on_failure
+                ):
                     # the child exits by itself after an error; after a wrong answer
                     # or an output limit it would go on: stop it now, either way
                     self._kill(pid)
                     return self._after_failure(index)
                 index += 1
+                if message.get("x") and index < len(self.inputs):
+                    # the program left a thread running: this child ends, a fresh one
+                    # runs the next test, so the thread cannot print into it
+                    self.exiting.append(pid)
+                    return index
             self.exiting.append(pid)  # reaped in `cleanup`, after the answer is sent
             return len(self.inputs)
         finally:
             channel.close()
+            if exit_handle is not None:
+                os.close(exit_handle)
             for index in list(self.outputs):
                 self._close_output(index)
 
     @staticmethod
-    def _receive(channel: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
-        """One message from the child (None at its end) and the fds it carried."""
+    def _receive(channel: socket.socket) -> tuple[Any, list[int]]:
+        """One message from the child: a dict, None at its end, `_NOTHING` if none yet.
+
+        Whatever the child sends (garbage, deep nesting, huge numbers, an empty frame)
+        becomes a dict or None here; it never raises.
+        """
         try:
             data, fds, _, _ = socket.recv_fds(channel, 1 << 16, 4)
+        except BlockingIOError:
+            return _NOTHING, []
         except OSError:
             return None, []
-        if not data:
-            return None, fds
+        if not data:  # end of stream (an empty frame is read as the end too)
+            for fd in fds:
+                os.close(fd)
+            return None, []
         try:
             message = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             message = {"garbled": True}
         return (message if isinstance(message, dict) else {"garbled": True}), fds
 
@@ -270,23 +308,7 @@ class JobRunner:
 
     def _finish(self, pid: int) -> None:
         """Let the child exit on its own (briefly), else kill it; `cleanup` sweeps the rest."""
-        try:
-            handle = os.pidfd_open(pid)
-        except (AttributeError, OSError):  # no pidfd: poll
-            deadline = time.monotonic() + EXIT_GRACE_S
-            while time.monotonic() < deadline:
-                if os.waitpid(pid, os.WNOHANG)[0]:
-                    return
-                time.sleep(0.0005)
-            self._kill(pid)
-            return
-        try:
-            exited, _, _ = select.select([handle], [], [], EXIT_GRACE_S)
-        finally:
-            os.close(handle)
-        if exited:
-            self._reap(pid)
-        else:
+        if self._wait_exit(pid, _exit_handle(pid), EXIT_GRACE_S, close=True) is _ALIVE:
             self._kill(pid)
 
     def _kill(self, pid: int) -> None:
@@ -294,17 +316,32 @@ class JobRunner:
             os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        self._reap(pid)
-        self.sandbox.sweep(pid)
+        self._wait_exit(pid, _exit_handle(pid), KILL_DEADLINE_S, close=True)
+        self.sandbox.sweep(keep=(self.zygote.pid,), child_pid=pid)
 
     @staticmethod
-    def _reap(pid: int) -> tuple[int, float] | None:
-        """Wait for ``pid``; its wait status and CPU seconds (None if already reaped)."""
+    def _wait_exit(pid: int, handle: int | None, timeout: float, *, close: bool = False) -> Any:
+        """Wait up to ``timeout`` s for ``pid`` to exit: its wait status and CPU seconds,
+        None if it was already reaped, `_ALIVE` if it still runs."""
         try:
-            _, status, usage = os.wait4(pid, 0)
-        except ChildProcessError:
-            return None
-        return status, usage.ru_utime + usage.ru_stime
+            if handle is not None:
+                exited, _, _ = select.select([handle], [], [], timeout)
+                if not exited:
+                    return _ALIVE
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    done, status, usage = os.wait4(pid, os.WNOHANG)
+                except ChildProcessError:
+                    return None
+                if done:
+                    return status, usage.ru_utime + usage.ru_stime
+                if time.monotonic() >= deadline:
+                    return _ALIVE
+                time.sleep(0.0005)
+        finally:
+            if close and handle is not None:
+                os.close(handle)
 
     # -- outcomes
 
@@ -337,22 +374,84 @@ class JobRunner:
         return b"".join(chunks), False
 
 
+_NOTHING = object()  # no message yet
+_ALIVE = object()  # the process has not exited
+
+
+def _exit_handle(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits (None without pidfds)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+class _TestClock:
+    """The wall-clock limit of the current test, with credit for time spent waiting for a
+    CPU (read from the kernel's scheduler statistics only once the limit is reached)."""
+
+    def __init__(self, pid: int, timeout_s: float) -> None:
+        self.pid = pid
+        self.timeout_s = timeout_s
+        self.credited = 0.0  # run-queue delay of the child already given back
+        self.restart()
+
+    def restart(self) -> None:
+        self.start = time.monotonic()
+        self.deadline = self.start + self.timeout_s
+        self.extension = 0.0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def remaining(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left > 0:
+            return left
+        waited = _run_queue_delay(self.pid) - self.credited
+        credit = min(waited, LOAD_CREDIT_LIMIT * self.timeout_s - self.extension)
+        if credit <= 0.005:
+            return 0.0
+        self.credited += credit
+        self.extension += credit
+        self.deadline += credit
+        return self.deadline - time.monotonic()
+
+
+def _run_queue_delay(pid: int) -> float:
+    """Seconds ``pid`` has spent runnable but waiting for a CPU (0 where unknown)."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as handle:
+            return int(handle.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def serve(sandbox: Sandbox, stream_in: Any, stream_out: Any) -> None:
     prelude = build_prelude()
+    zygote = Zygote(prelude, sandbox.confine_zygote)  # before any job: it holds no test data
+    del prelude
+    sandbox.adopt_zygote(zygote.pid, zygote.inactive)
     write_frame(stream_out, {"ready": True, "report": sandbox.report()})
-    while True:
-        frame = read_frame(stream_in)
-        if frame is None or frame[0].get("shutdown"):
-            return
-        job, blobs = frame
-        runner = JobRunner(sandbox, prelude, job, blobs)
-        try:
-            outcomes = runner.run()
-            write_frame(stream_out, {"id": job.get("id"), "outcomes": outcomes})
-        except Exception as error:  # the worker itself failed: tell the engine
-            write_frame(stream_out, {"id": job.get("id"), "error": repr(error)})
-        finally:
-            runner.cleanup()
+    try:
+        while True:
+            frame = read_frame(stream_in)
+            if frame is None or frame[0].get("shutdown"):
+                return
+            job, blobs = frame
+            runner = JobRunner(sandbox, zygote, job, blobs)
+            try:
+                outcomes = runner.run()
+                write_frame(stream_out, {"id": job.get("id"), "outcomes": outcomes})
+            except ZygoteLost:  # a program killed it (weak isolation): the engine retries
+                return
+            except Exception as error:  # the worker itself failed: tell the engine
+                write_frame(stream_out, {"id": job.get("id"), "error": repr(error)})
+            finally:
+                runner.cleanup()
+    finally:
+        zygote.close()
+        sandbox.close()
 
 
 def main(argv: list[str] | None = None) -> None:
