@@ -72,7 +72,5 @@ def test_a_program_printing_a_pathological_output_gets_its_verdict_at_once(
         limits=Limits(timeout_s=5.0, memory_mb=512),
     )
     assert time.monotonic() - started < 10
-    assert [[o.verdict for o in r.outcomes] for r in results] == [
-        [Verdict.WRONG_ANSWER] * 2
-    ] * 2
+    assert [[o.verdict for o in r.outcomes] for r in results] == [[Verdict.WRONG_ANSWER] * 2] * 2
     assert results[0].outcomes[0].output_digest != results[1].outcomes[0].output_digest
