@@ -262,6 +262,7 @@ class JobRunner:
             self.exiting.append(pid)  # reaped in `cleanup`, after the answer is sent
             return len(self.inputs)
         finally:
+            clock.close()
             channel.close()
             if exit_handle is not None:
                 os.close(exit_handle)
@@ -387,18 +388,22 @@ def _exit_handle(pid: int) -> int | None:
 
 
 class _TestClock:
-    """The wall-clock limit of the current test, with credit for time spent waiting for a
-    CPU (read from the kernel's scheduler statistics only once the limit is reached)."""
+    """The wall-clock limit of the current test, with credit for the time the test spent
+    waiting for a CPU: the kernel's run-queue delay of the child since the test started
+    (read with one `pread` per test from a descriptor opened once per child)."""
 
     def __init__(self, pid: int, timeout_s: float) -> None:
-        self.pid = pid
         self.timeout_s = timeout_s
-        self.credited = 0.0  # run-queue delay of the child already given back
+        try:
+            self.stats: int | None = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY)
+        except OSError:
+            self.stats = None
         self.restart()
 
     def restart(self) -> None:
         self.start = time.monotonic()
         self.deadline = self.start + self.timeout_s
+        self.waited = self._run_queue_delay()  # the baseline of this test
         self.extension = 0.0
 
     def elapsed(self) -> float:
@@ -408,23 +413,27 @@ class _TestClock:
         left = self.deadline - time.monotonic()
         if left > 0:
             return left
-        waited = _run_queue_delay(self.pid) - self.credited
-        credit = min(waited, LOAD_CREDIT_LIMIT * self.timeout_s - self.extension)
+        waited = self._run_queue_delay() - self.waited
+        credit = min(waited - self.extension, LOAD_CREDIT_LIMIT * self.timeout_s - self.extension)
         if credit <= 0.005:
             return 0.0
-        self.credited += credit
         self.extension += credit
         self.deadline += credit
         return self.deadline - time.monotonic()
 
+    def _run_queue_delay(self) -> float:
+        """Seconds the child has spent runnable but waiting for a CPU (0 where unknown)."""
+        if self.stats is None:
+            return 0.0
+        try:
+            return int(os.pread(self.stats, 128, 0).split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return 0.0
 
-def _run_queue_delay(pid: int) -> float:
-    """Seconds ``pid`` has spent runnable but waiting for a CPU (0 where unknown)."""
-    try:
-        with open(f"/proc/{pid}/schedstat", "rb") as handle:
-            return int(handle.read().split()[1]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return 0.0
+    def close(self) -> None:
+        if self.stats is not None:
+            os.close(self.stats)
+            self.stats = None
 
 
 def serve(sandbox: Sandbox, stream_in: Any, stream_out: Any) -> None:
