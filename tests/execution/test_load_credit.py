@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from codestar.execution.worker import LOAD_CREDIT_LIMIT, _TestClock
+from codestar.execution.deadlines import LOAD_CREDIT_LIMIT, TestClock
 
 
 def spawn(code: str) -> subprocess.Popen[bytes]:
@@ -43,7 +43,7 @@ def crowded() -> Iterator[int]:
 
 
 def test_a_starved_test_gets_its_wait_back_up_to_its_limit(crowded: int) -> None:
-    clock = _TestClock(crowded, 0.1)
+    clock = TestClock(crowded, 0.1)
     time.sleep(0.6)  # about 0.4 s of it waiting for the CPU
     clock.deadline = time.monotonic() - 0.01  # the limit has just run out
     assert clock.remaining() > 0
@@ -57,7 +57,7 @@ def test_a_sleeping_test_gets_no_credit() -> None:
     sleeper = spawn("import time; print('ready', flush=True); time.sleep(30)")
     try:
         assert sleeper.stdout is not None and sleeper.stdout.readline() == b"ready\n"
-        clock = _TestClock(sleeper.pid, 0.1)  # its start-up waited; the test does not
+        clock = TestClock(sleeper.pid, 0.1)  # its start-up waited; the test does not
         time.sleep(0.3)
         clock.deadline = time.monotonic() - 0.01
         assert clock.remaining() == 0.0

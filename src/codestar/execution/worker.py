@@ -31,11 +31,17 @@ import signal
 import socket
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from codestar.execution import harness, isolation
+from codestar.execution.deadlines import (
+    ALIVE,
+    KILL_DEADLINE_S,
+    TestClock,
+    exit_handle,
+    wait_exit,
+)
 from codestar.execution.prelude import build_prelude
 from codestar.execution.protocol import read_frame, write_frame
 from codestar.execution.sandbox import Sandbox
@@ -46,12 +52,6 @@ from codestar.execution.zygote import ChildJob, Zygote, ZygoteLost
 
 #: How long a child may take to exit on its own after its last test.
 EXIT_GRACE_S = 2.0
-#: How long a killed process may take to die before the worker stops waiting for it.
-KILL_DEADLINE_S = 5.0
-#: Past the time limit, a test gets back the time the machine kept it waiting for a CPU
-#: (the kernel's run-queue delay), up to this many times its limit more: under load a
-#: verdict is still about the program, not the machine.
-LOAD_CREDIT_LIMIT = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,10 +182,10 @@ class JobRunner:
     def _run_child(self, start: int) -> int:
         """Run tests from ``start`` in one child; return the index to continue from."""
         pid, channel = self._spawn(start)
-        exit_handle = _exit_handle(pid)
-        watched: list[Any] = [channel] if exit_handle is None else [channel, exit_handle]
+        handle = exit_handle(pid)
+        watched: list[Any] = [channel] if handle is None else [channel, handle]
         index = start
-        clock = _TestClock(pid, self.limits.timeout_s)
+        clock = TestClock(pid, self.limits.timeout_s)
         try:
             while index < len(self.inputs):
                 remaining = clock.remaining()
@@ -198,13 +198,13 @@ class JobRunner:
                     continue
                 message, fds = self._receive(channel)
                 if message is _NOTHING:
-                    if exit_handle is not None and exit_handle in ready:
+                    if handle is not None and handle in ready:
                         message = None  # the child is gone (a grandchild holds the socket)
                     else:
                         continue
                 if message is None:  # the child died, or closed its end
-                    death = self._wait_exit(pid, exit_handle, max(0.0, clock.remaining()))
-                    if death is _ALIVE:  # it closed the channel and runs on: stop it
+                    death = wait_exit(pid, handle, max(0.0, clock.remaining()))
+                    if death is ALIVE:  # it closed the channel and runs on: stop it
                         self._kill(pid)
                         self._set(index, self.verdicts.timed_out(self._output(index)[1]))
                         return self._after_failure(index)
@@ -264,8 +264,8 @@ class JobRunner:
         finally:
             clock.close()
             channel.close()
-            if exit_handle is not None:
-                os.close(exit_handle)
+            if handle is not None:
+                os.close(handle)
             for index in list(self.outputs):
                 self._close_output(index)
 
@@ -309,7 +309,7 @@ class JobRunner:
 
     def _finish(self, pid: int) -> None:
         """Let the child exit on its own (briefly), else kill it; `cleanup` sweeps the rest."""
-        if self._wait_exit(pid, _exit_handle(pid), EXIT_GRACE_S, close=True) is _ALIVE:
+        if wait_exit(pid, exit_handle(pid), EXIT_GRACE_S, close=True) is ALIVE:
             self._kill(pid)
 
     def _kill(self, pid: int) -> None:
@@ -317,32 +317,8 @@ class JobRunner:
             os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        self._wait_exit(pid, _exit_handle(pid), KILL_DEADLINE_S, close=True)
+        wait_exit(pid, exit_handle(pid), KILL_DEADLINE_S, close=True)
         self.sandbox.sweep(keep=(self.zygote.pid,), child_pid=pid)
-
-    @staticmethod
-    def _wait_exit(pid: int, handle: int | None, timeout: float, *, close: bool = False) -> Any:
-        """Wait up to ``timeout`` s for ``pid`` to exit: its wait status and CPU seconds,
-        None if it was already reaped, `_ALIVE` if it still runs."""
-        try:
-            if handle is not None:
-                exited, _, _ = select.select([handle], [], [], timeout)
-                if not exited:
-                    return _ALIVE
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    done, status, usage = os.wait4(pid, os.WNOHANG)
-                except ChildProcessError:
-                    return None
-                if done:
-                    return status, usage.ru_utime + usage.ru_stime
-                if time.monotonic() >= deadline:
-                    return _ALIVE
-                time.sleep(0.0005)
-        finally:
-            if close and handle is not None:
-                os.close(handle)
 
     # -- outcomes
 
@@ -376,64 +352,6 @@ class JobRunner:
 
 
 _NOTHING = object()  # no message yet
-_ALIVE = object()  # the process has not exited
-
-
-def _exit_handle(pid: int) -> int | None:
-    """A descriptor that becomes readable when ``pid`` exits (None without pidfds)."""
-    try:
-        return os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        return None
-
-
-class _TestClock:
-    """The wall-clock limit of the current test, with credit for the time the test spent
-    waiting for a CPU: the kernel's run-queue delay of the child since the test started
-    (read with one `pread` per test from a descriptor opened once per child)."""
-
-    def __init__(self, pid: int, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
-        try:
-            self.stats: int | None = os.open(f"/proc/{pid}/schedstat", os.O_RDONLY)
-        except OSError:
-            self.stats = None
-        self.restart()
-
-    def restart(self) -> None:
-        self.start = time.monotonic()
-        self.deadline = self.start + self.timeout_s
-        self.waited = self._run_queue_delay()  # the baseline of this test
-        self.extension = 0.0
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
-    def remaining(self) -> float:
-        left = self.deadline - time.monotonic()
-        if left > 0:
-            return left
-        waited = self._run_queue_delay() - self.waited
-        credit = min(waited - self.extension, LOAD_CREDIT_LIMIT * self.timeout_s - self.extension)
-        if credit <= 0.005:
-            return 0.0
-        self.extension += credit
-        self.deadline += credit
-        return self.deadline - time.monotonic()
-
-    def _run_queue_delay(self) -> float:
-        """Seconds the child has spent runnable but waiting for a CPU (0 where unknown)."""
-        if self.stats is None:
-            return 0.0
-        try:
-            return int(os.pread(self.stats, 128, 0).split()[1]) / 1e9
-        except (OSError, ValueError, IndexError):
-            return 0.0
-
-    def close(self) -> None:
-        if self.stats is not None:
-            os.close(self.stats)
-            self.stats = None
 
 
 def serve(sandbox: Sandbox, stream_in: Any, stream_out: Any) -> None:
