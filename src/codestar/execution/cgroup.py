@@ -94,14 +94,21 @@ class MemoryCgroup:
         if self.version == 2:
             _write(f"{self.path}/memory.max", str(value))
         else:
-            # memsw (memory + swap) may never be below the memory limit: order the writes.
+            # memsw (memory + swap) may never be below the memory limit: order the writes
+            # (and if what we believe of the current limits is wrong, the other order).
             files = ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"]
             if value > self.limit_bytes:
                 files.reverse()
-            for name in files:
-                with contextlib.suppress(FileNotFoundError):  # no swap accounting
-                    _write(f"{self.path}/{name}", str(value))
+            try:
+                self._write_all(files, value)
+            except OSError:
+                self._write_all(files[::-1], value)
         self.limit_bytes = value
+
+    def _write_all(self, names: list[str], value: int) -> None:
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):  # no swap accounting
+                _write(f"{self.path}/{name}", str(value))
 
     def oom_kills(self) -> int:
         """How many processes the kernel has killed in this cgroup for lack of memory."""

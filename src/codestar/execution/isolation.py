@@ -1,8 +1,8 @@
-"""Isolation layers for untrusted programs: namespaces, mounts, seccomp, uids, rlimits.
+"""Isolation layers for untrusted programs: namespaces, seccomp, uids, rlimits.
 
-A worker process calls `enter_sandbox` once at start-up; every program it runs is a
-forked child that calls `confine_child` before executing untrusted code. What each layer
-gives, and when it is active:
+The worker enters its namespaces once at start-up (`codestar.execution.sandbox`); its
+zygote installs the syscall filter; every child applies its rlimits and drops to its uid
+before executing untrusted code (`codestar.execution.zygote`). What each layer gives:
 
 =====================  ==================================================  ===============
 layer                  what it gives                                       needs
@@ -11,21 +11,32 @@ network-namespace      no network at all (a namespace with only a down     Linux
                        loopback: 127.0.0.1 of the host is unreachable)     user namespaces
 pid-namespace          the engine and every other host process are         same
                        invisible; a test's leftovers are killed by name
-mount-namespace        private tmpfs on /tmp, /var/tmp, /dev/shm; home     same
-                       directories that are closed to others stay hidden
+mount-namespace        home directories closed to others stay hidden       same
+read-only-host         every host mount is read-only in the sandbox        same
+per-job-tmpfs          a fresh tmpfs on each world-writable directory      same
+                       (/tmp, /var/tmp, /dev/shm, /run/lock...) per job
 uid-separation         each worker's programs run as their own unused      Linux as root
                        uid: no writes to the host's files, no signals to
                        the engine, a real per-uid process limit
+zygote                 children are forked from a process that never       Linux
+                       held test data; outputs are compared outside them
 seccomp                a syscall filter: no ptrace, mount, unshare, bpf,   libseccomp
-                       io_uring, keyctl..., no sockets but AF_UNIX
+                       io_uring, keyctl..., no clone with namespace
+                       flags, no clone3, no sockets but AF_UNIX
+memory-cgroup-v1/v2    one memory limit on all of a job's memory, memfd    root or a
+                       and tmpfs pages included, no swap                   delegated cgroup
+memfd-limits           (without a cgroup) 64 open files of at most the     POSIX
+                       output limit each bound what memfds can pin
 rlimits                address space, CPU seconds, processes, file size,   POSIX
-                       no core files
+                       open files, no core files
 clean-environment      programs (and the worker) see a fixed minimal       always
                        environment: no API keys
 scratch-directory      each job runs in a fresh directory, removed after   always
 =====================  ==================================================  ===============
 
-What this module does not do: it neither decides verdicts nor talks to the engine.
+What this module does not do: it neither decides verdicts nor talks to the engine; the
+file system view is `codestar.execution.mounts`, the memory cgroup
+`codestar.execution.cgroup`.
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ class JobRunner:
         self.cpu_limit_s = 0  # the hard CPU limit of the current child
         self.outcomes: list[dict[str, Any] | None] = [None] * len(self.inputs)
         self.scratch = ""
-        self.oom_kills = 0  # the memory cgroup's count when the current child started
+        self.oom_kills = 0  # the memory cgroup's count of OOM kills, as last read
         #: test index -> the memfd its output goes to (sent by the child at test start)
         self.outputs: dict[int, int] = {}
         #: children that reported their last test and are exiting on their own
@@ -117,6 +117,7 @@ class JobRunner:
         if not self.inputs:
             return []
         self.sandbox.prepare(self.limits.memory_bytes)
+        self.oom_kills = self.sandbox.oom_kills()
         self.scratch = tempfile.mkdtemp(prefix="codestar-", dir=self.sandbox.scratch_root)
         self._write_files()
         index = 0
@@ -161,7 +162,6 @@ class JobRunner:
         indices = tuple(range(start, len(self.inputs)))
         child_limits = self._child_limits(len(indices))
         self.cpu_limit_s = child_limits.cpu_seconds
-        self.oom_kills = self.sandbox.oom_kills()
         job = ChildJob(
             source=self.source,
             kind=self.kind,
@@ -209,7 +209,8 @@ class JobRunner:
                         self._set(index, self.verdicts.timed_out(self._output(index)[1]))
                         return self._after_failure(index)
                     data, over = self._output(index)
-                    oom = self.sandbox.oom_kills() > self.oom_kills
+                    oom_kills = self.sandbox.oom_kills()
+                    oom, self.oom_kills = oom_kills > self.oom_kills, oom_kills
                     self._set(
                         index,
                         self.verdicts.died(
