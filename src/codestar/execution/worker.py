@@ -133,9 +133,14 @@ class JobRunner:
         """
         for pid in self.exiting:
             self._finish(pid)
-        self.sandbox.sweep(keep=(self.zygote.pid,))
+        self.sandbox.sweep(keep=self._spared())
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _spared(self) -> tuple[int, ...]:
+        """What a sweep must not kill: the zygote and its spare child."""
+        spare = self.zygote.spare_pid()
+        return (self.zygote.pid,) if spare is None else (self.zygote.pid, spare)
 
     def _write_files(self) -> None:
         # The program is compiled from memory; the file is for programs that read their
@@ -217,7 +222,7 @@ class JobRunner:
                             index, death, data, over, clock.elapsed(), self.cpu_limit_s, oom
                         ),
                     )
-                    self.sandbox.sweep(keep=(self.zygote.pid,), child_pid=pid)
+                    self.sandbox.sweep(keep=self._spared(), child_pid=pid)
                     return self._after_failure(index)
                 assert isinstance(message, dict)
                 if message.get("start") == 1 and message.get("i") == index and fds:
@@ -319,7 +324,7 @@ class JobRunner:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         wait_exit(pid, exit_handle(pid), KILL_DEADLINE_S, close=True)
-        self.sandbox.sweep(keep=(self.zygote.pid,), child_pid=pid)
+        self.sandbox.sweep(keep=self._spared(), child_pid=pid)
 
     # -- outcomes
 

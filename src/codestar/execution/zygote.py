@@ -89,6 +89,14 @@ class ChildJob:
         )
 
 
+@dataclass(slots=True)
+class _Spare:
+    """A child forked ahead of its job: its channel, and its pid once it said hello."""
+
+    channel: socket.socket
+    pid: int | None = None
+
+
 class Zygote:
     """The worker's handle on its zygote process."""
 
@@ -114,33 +122,71 @@ class Zygote:
             self.close()
             raise ZygoteLost("the zygote did not start")
         self.inactive: dict[str, str] = json.loads(data)
+        self._spare: _Spare | None = None
 
     def spawn(self, job: ChildJob) -> tuple[int, socket.socket]:
-        """Fork a child for ``job``: its pid (a child of this process) and its channel."""
+        """A child for ``job``: its pid (a child of this process) and its channel.
+
+        The child is the spare forked ahead (so the fork is off the critical path), and
+        the next spare is requested at once.
+        """
+        for _attempt in range(2):
+            spare = self._spare or self._request()
+            self._spare = None
+            try:
+                pid = self._hello(spare)
+                memfd = job.to_memfd()
+                try:
+                    socket.send_fds(spare.channel, [b"job"], [memfd])
+                finally:
+                    os.close(memfd)
+            except OSError:  # the spare died before its job (swept, or killed): again
+                spare.channel.close()
+                continue
+            self._spare = self._request()
+            return pid, spare.channel
+        raise ZygoteLost("the zygote's children die before their job")
+
+    def spare_pid(self) -> int | None:
+        """The pid of the waiting spare child (which a sweep must spare), if there is one."""
+        if self._spare is None:
+            return None
+        try:
+            return self._hello(self._spare)
+        except OSError:
+            self._spare.channel.close()
+            self._spare = None
+            return None
+
+    def _request(self) -> _Spare:
+        """Ask the zygote for a child; its hello is read when it is needed."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            memfd = job.to_memfd()
-            try:
-                socket.send_fds(ours, [b"job"], [memfd])
-            finally:
-                os.close(memfd)
-            try:
-                socket.send_fds(self.control, [b"fork"], [theirs.fileno()])
-            except OSError as error:
-                raise ZygoteLost(f"the zygote is gone: {error}") from error
-            finally:
-                theirs.close()
-            watched: list[Any] = [ours, self.pidfd]
-            ready, _, _ = select.select(watched, [], [], HELLO_DEADLINE_S)
-            if ours not in ready:
-                raise ZygoteLost("the zygote did not fork a child")
-            hello = json.loads(ours.recv(256) or b"{}")
-            return int(hello["pid"]), ours
-        except (ZygoteLost, OSError, ValueError, KeyError):
+            socket.send_fds(self.control, [b"fork"], [theirs.fileno()])
+        except OSError as error:
             ours.close()
-            raise
+            raise ZygoteLost(f"the zygote is gone: {error}") from error
+        finally:
+            theirs.close()
+        return _Spare(ours)
+
+    def _hello(self, spare: _Spare) -> int:
+        """The spare's pid, from its hello (waited for up to `HELLO_DEADLINE_S`)."""
+        if spare.pid is None:
+            watched: list[Any] = [spare.channel, self.pidfd]
+            ready, _, _ = select.select(watched, [], [], HELLO_DEADLINE_S)
+            if spare.channel not in ready:
+                spare.channel.close()
+                raise ZygoteLost("the zygote did not fork a child")
+            try:
+                spare.pid = int(json.loads(spare.channel.recv(256) or b"{}")["pid"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise OSError(f"no hello from the child: {error}") from error
+        return spare.pid
 
     def close(self) -> None:
+        if self._spare is not None:
+            self._spare.channel.close()
         self.control.close()
         with contextlib.suppress(OSError):
             os.kill(self.pid, signal.SIGKILL)
