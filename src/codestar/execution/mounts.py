@@ -196,6 +196,7 @@ class Scratch:
 
     directories: list[str]
     _keep: dict[str, int] = field(default_factory=dict)
+    _sizes: dict[str, int] = field(default_factory=dict)
     _covered: bool = False
 
     def __post_init__(self) -> None:
@@ -204,13 +205,35 @@ class Scratch:
                 self._keep[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
 
     def renew(self, tmp_bytes: int) -> None:
-        """Fresh, empty tmpfs on every directory (``/tmp`` sized ``tmp_bytes``)."""
+        """Fresh, empty tmpfs on every directory that is not still pristine (``/tmp``
+        sized ``tmp_bytes``): an untouched one costs a `statvfs`, a renewal ~75 µs."""
+        renewed = False
         for path in self.directories:
+            size = tmp_bytes if path == "/tmp" else SMALL_TMPFS_BYTES
+            if self._covered and self._sizes.get(path) == size and _pristine(path):
+                continue
             if self._covered:
                 libc().umount2(path.encode(), ctypes.c_int(MNT_DETACH))
-            size = tmp_bytes if path == "/tmp" else SMALL_TMPFS_BYTES
             options = f"size={size},nr_inodes=16384,mode=1777"
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options)
+            self._sizes[path] = size
+            renewed = True
         self._covered = True
-        for path, fd in self._keep.items():
-            _bind_read_only(fd, path)
+        if renewed:
+            for path, fd in self._keep.items():
+                if not os.path.ismount(path):
+                    _bind_read_only(fd, path)
+
+
+def _pristine(path: str) -> bool:
+    """True when the tmpfs on ``path`` holds nothing and still is root's, mode 1777."""
+    try:
+        usage = os.statvfs(path)
+        info = os.stat(path)
+    except OSError:
+        return False
+    return (
+        usage.f_files - usage.f_ffree <= 1
+        and info.st_uid == 0
+        and stat.S_IMODE(info.st_mode) == 0o1777
+    )
