@@ -5,10 +5,11 @@ outputs of its own tests and, in freed memory, those of earlier jobs, which a pr
 find by walking frames, the garbage collector or ``/proc/self/mem``. So the worker forks
 the zygote once, at start-up, before any job exists; the zygote installs the syscall
 filter and then only ever forks on request. Each request carries a fresh socket; the
-new child (forked twice, so that it becomes the worker's child and the worker can wait
-for it, time it and read its exit status) says hello with its pid, then reads its job
-from that socket: the program, its *inputs* and its limits, never an expected output.
-The worker compares outputs itself.
+new child (forked with ``CLONE_PARENT``, or twice where that is unavailable, so that it
+is the worker's child and the worker can wait for it, time it and read its exit status)
+says hello with its pid, then reads its job from that socket: the program, its *inputs*
+and its limits, never an expected output. The worker compares outputs itself. One
+child is always forked ahead (the spare), so a job does not wait for a fork.
 
     worker ──fork request (socket)──> zygote ──fork, fork──> child (the worker's child)
     worker <─────────── hello, status messages, output memfds ────────── child
