@@ -1,5 +1,9 @@
 """The hostile-program suite again, through `codestar check --json` (a subprocess each).
 
+It includes the integrity probes of issue 8 that a single test can show: pathological
+output (grading must stay linear), forged status messages (NaN, lone surrogates, deep
+nesting), a closed status channel, and a program that fills /tmp.
+
 Each program is graded against one test whose expected output is ``ok``: programs that
 stay contained print ``ok`` where they can, so ``passed`` means "contained" for them.
 Whatever a program prints or does, the command's stdout must stay one JSON object, and
@@ -133,7 +137,41 @@ PROGRAMS: dict[str, tuple[str, set[str]]] = {
         "import sys\nchunk = 'x' * (1 << 20)\nfor _ in range(200):\n    sys.stdout.write(chunk)\n",
         {"output_limit"},
     ),
+    "pathological-output": ("print('1' * 400_000 + 'x')\nprint(' ' * 400_000)\n", {"wrong_answer"}),
+    "forged-nan-status": (
+        'import socket\nsocket.socket(fileno=3).send(b\'{"i": 0, "s": "ok", "e": "", "t": NaN}\')\n'
+        "import time\ntime.sleep(0.2)\n",
+        {"runtime_error"},
+    ),
+    "forged-surrogate-error": (
+        "import socket\nsocket.socket(fileno=3).send("
+        'b\'{"i": 0, "s": "error", "e": "\\\\udfff\\\\ud800", "t": 0}\')\n'
+        "import time\ntime.sleep(0.2)\n",
+        {"runtime_error"},
+    ),
+    "forged-deep-nesting": (
+        "import socket, time\nsocket.socket(fileno=3).send(b'[' * 100000)\ntime.sleep(0.2)\n",
+        {"runtime_error"},
+    ),
+    "closes-status-channel": ("import os\nos.close(3)\nwhile True:\n    pass\n", {"timeout"}),
+    "fill-tmp": (
+        """
+        try:
+            with open("/tmp/filler", "wb") as handle:
+                while True:
+                    handle.write(b"x" * (1 << 20))
+        except OSError:
+            pass
+        print("ok")
+        """,
+        {"passed"},
+    ),
 }
+
+#: Probes whose verdict must not depend on how busy the machine is get limits that load
+#: cannot reach (a memory bomb on a loaded 2-core machine once took over 1 s to reach
+#: 512 MB and was reported as a timeout).
+TIMEOUTS = {"memory-bomb": "10"}
 
 PROBLEM = """# Contained
 Print ok.
@@ -147,6 +185,10 @@ Output:
 ok
 ```
 """
+
+
+def reject_constant(name: str) -> None:
+    raise AssertionError(f"non-strict JSON: {name}")
 
 
 def sleepers() -> list[str]:
@@ -164,12 +206,14 @@ def test_hostile_program_through_the_cli(tmp_path: Path, name: str) -> None:
     env = dict(os.environ, OPENAI_API_KEY=CANARY)
     run = subprocess.run(
         [sys.executable, "-m", "codestar", "check", str(tmp_path / "problem.md"),
-         str(tmp_path / "prog.py"), "--json", "--timeout", "1", "--memory", "512"],
+         str(tmp_path / "prog.py"), "--json", "--timeout", TIMEOUTS.get(name, "1"),
+         "--memory", "512"],
         capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
     listener.close()
     assert run.returncode in (0, 1), run.stderr
-    payload = json.loads(run.stdout)  # stdout is one JSON object, whatever the program did
+    # stdout is one strict JSON object (no NaN, no Infinity), whatever the program did
+    payload = json.loads(run.stdout, parse_constant=reject_constant)
     assert payload["outcomes"][0]["verdict"] in verdicts, payload["outcomes"][0]
     assert CANARY not in run.stdout
     for base in ("/tmp", "/var/tmp", str(Path.cwd())):

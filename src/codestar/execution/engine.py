@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import itertools
 import json
+import math
 import os
 import queue
 import random
@@ -49,6 +50,7 @@ from codestar.execution.types import (
     TestOutcome,
     Verdict,
 )
+from codestar.execution.verdicts import clean_text, seconds
 from codestar.problems.model import ProblemKind, TestCase
 
 Gate = Callable[[], AbstractContextManager[Any]]
@@ -115,13 +117,16 @@ def _encode(text: str) -> bytes:
 
 
 def _outcome(raw: dict[str, Any]) -> TestOutcome:
+    """An outcome from the worker's JSON; never a NaN, an infinity or a lone surrogate
+    (the CLI prints outcomes as strict JSON), whatever a program managed to send."""
+    error = raw.get("e")
     return TestOutcome(
         verdict=Verdict(raw["v"]),
-        elapsed_s=float(raw.get("t") or 0.0),
-        output=raw.get("out") or "",
-        output_digest=raw.get("d") or "",
+        elapsed_s=seconds(raw.get("t") or 0.0, math.inf) or 0.0,
+        output=raw.get("out") or "",  # decoded by the worker with "replace": valid
+        output_digest=str(raw.get("d") or ""),
         truncated=bool(raw.get("tr")),
-        error=raw.get("e"),
+        error=clean_text(error) if isinstance(error, str) else None,
     )
 
 

@@ -4,8 +4,11 @@ The worker forks a child per program (and again after any test that did not end
 cleanly); the child compiles the program once and runs its tests one after another:
 
 * stdin programs run as ``python3 prog.py < input`` would: each test gets a fresh module
-  namespace named ``__main__``, a real file on fd 0 (so ``input()``, ``sys.stdin.buffer``,
-  ``open(0)`` and ``for line in sys.stdin`` all work) and a real file on fd 1;
+  that *is* ``sys.modules["__main__"]`` (so `pickle` and `multiprocessing` find the
+  program's own classes and functions), a real file on fd 0 (so ``input()``,
+  ``sys.stdin.buffer``, ``open(0)`` and ``for line in sys.stdin`` all work) and a real
+  file on fd 1; a program that leaves a thread running ends its child after the test,
+  so the thread cannot print into the next test's output;
 * functional programs are executed once; each test calls the entry point (a fresh
   ``Solution()`` per test) with the JSON arguments and writes the JSON return value.
 
@@ -36,6 +39,7 @@ import sys
 import threading
 import time
 import traceback
+import types
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -237,10 +241,13 @@ def run_tests(
 
 
 def _fresh_namespace(prelude: dict[str, Any], name: str) -> dict[str, Any]:
-    namespace = dict(prelude)
-    namespace["__name__"] = name
+    """The globals of a new module ``name``, registered in `sys.modules` under that name."""
+    module = types.ModuleType(name)
+    namespace = module.__dict__
+    namespace.update(prelude)
     namespace["__builtins__"] = builtins
     namespace["__file__"] = os.path.abspath(PROGRAM_FILE)
+    sys.modules[name] = module
     return namespace
 
 
@@ -276,11 +283,14 @@ def _run_stdin(
                 if status == "ok":
                     status, message = _classify(flush_error)
         elapsed = time.perf_counter() - start
-        report = {"i": index, "s": status, "e": message, "t": elapsed}
-        if status != "ok" or position + 1 == len(indices):
+        report: dict[str, Any] = {"i": index, "s": status, "e": message, "t": elapsed}
+        running = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if status != "ok" or running:
+            report["x"] = 1  # this child ends here; the next test gets a fresh one
             channel.report(report)
-            if status != "ok":
-                os._exit(0)
+            os._exit(0)
+        if position + 1 == len(indices):
+            channel.report(report)
             return
         output_fd = new_memfd("stdout")
         channel.report(report, output_fd)

@@ -1,8 +1,8 @@
-"""Isolation layers for untrusted programs: namespaces, mounts, seccomp, uids, rlimits.
+"""Isolation layers for untrusted programs: namespaces, seccomp, uids, rlimits.
 
-A worker process calls `enter_sandbox` once at start-up; every program it runs is a
-forked child that calls `confine_child` before executing untrusted code. What each layer
-gives, and when it is active:
+The worker enters its namespaces once at start-up (`codestar.execution.sandbox`); its
+zygote installs the syscall filter; every child applies its rlimits and drops to its uid
+before executing untrusted code (`codestar.execution.zygote`). What each layer gives:
 
 =====================  ==================================================  ===============
 layer                  what it gives                                       needs
@@ -11,21 +11,32 @@ network-namespace      no network at all (a namespace with only a down     Linux
                        loopback: 127.0.0.1 of the host is unreachable)     user namespaces
 pid-namespace          the engine and every other host process are         same
                        invisible; a test's leftovers are killed by name
-mount-namespace        private tmpfs on /tmp, /var/tmp, /dev/shm; home     same
-                       directories that are closed to others stay hidden
+mount-namespace        home directories closed to others stay hidden       same
+read-only-host         every host mount is read-only in the sandbox        same
+per-job-tmpfs          a fresh tmpfs on each world-writable directory      same
+                       (/tmp, /var/tmp, /dev/shm, /run/lock...) per job
 uid-separation         each worker's programs run as their own unused      Linux as root
                        uid: no writes to the host's files, no signals to
                        the engine, a real per-uid process limit
+zygote                 children are forked from a process that never       Linux
+                       held test data; outputs are compared outside them
 seccomp                a syscall filter: no ptrace, mount, unshare, bpf,   libseccomp
-                       io_uring, keyctl..., no sockets but AF_UNIX
+                       io_uring, keyctl..., no clone with namespace
+                       flags, no clone3, no sockets but AF_UNIX
+memory-cgroup-v1/v2    one memory limit on all of a job's memory, memfd    root or a
+                       and tmpfs pages included, no swap                   delegated cgroup
+memfd-limits           (without a cgroup) 64 open files of at most the     POSIX
+                       output limit each bound what memfds can pin
 rlimits                address space, CPU seconds, processes, file size,   POSIX
-                       no core files
+                       open files, no core files
 clean-environment      programs (and the worker) see a fixed minimal       always
                        environment: no API keys
 scratch-directory      each job runs in a fresh directory, removed after   always
 =====================  ==================================================  ===============
 
-What this module does not do: it neither decides verdicts nor talks to the engine.
+What this module does not do: it neither decides verdicts nor talks to the engine; the
+file system view is `codestar.execution.mounts`, the memory cgroup
+`codestar.execution.cgroup`.
 """
 
 from __future__ import annotations
@@ -36,8 +47,6 @@ import ctypes.util
 import errno
 import os
 import resource
-import stat
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -45,6 +54,7 @@ from typing import Literal
 IsolationMode = Literal["auto", "namespaces", "minimal"]
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
@@ -59,11 +69,9 @@ MS_REC = 16384
 MS_PRIVATE = 1 << 18
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
-
-#: Directories everyone may write to on a usual Linux host; the sandbox overlays them.
-WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
 
 #: Syscalls untrusted programs never need; they fail with EPERM.
 DENIED_SYSCALLS = (
@@ -75,6 +83,12 @@ DENIED_SYSCALLS = (
     "clock_settime", "adjtimex", "sethostname", "setdomainname", "lookup_dcookie",
     "fanotify_init", "io_uring_setup", "io_uring_enter", "io_uring_register",
     "move_mount", "open_tree", "fsopen", "fsmount", "fsconfig", "fspick",
+)  # fmt: skip
+
+#: Every namespace flag `clone` can take (CLONE_NEWTIME exists only for clone3/unshare).
+NAMESPACE_FLAGS = (
+    CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
+    CLONE_NEWNET,
 )  # fmt: skip
 
 AF_UNIX = 1
@@ -150,72 +164,11 @@ def _write_file(path: str, text: str) -> None:
 # --------------------------------------------------------------------------- namespaces
 
 
-def _needed_paths() -> list[str]:
-    """Directories the interpreter reads from, which must stay visible in the sandbox."""
-    candidates = {sys.base_prefix, sys.prefix, sys.exec_prefix}
-    candidates.add(os.path.dirname(os.path.realpath(sys.executable)))
-    candidates.update(path for path in sys.path if path)
-    result = []
-    for path in candidates:
-        real = os.path.realpath(path)
-        if real != "/" and os.path.isdir(real):
-            result.append(real)
-    # keep only the outermost of nested paths
-    result.sort()
-    outer: list[str] = []
-    for path in result:
-        if not any(path == o or path.startswith(o.rstrip("/") + "/") for o in outer):
-            outer.append(path)
-    return outer
-
-
-def _closed_ancestor(path: str) -> str | None:
-    """The first ancestor of ``path`` that others may not enter (like /root), if any."""
-    parts = path.strip("/").split("/")
-    for depth in range(1, len(parts)):
-        ancestor = "/" + "/".join(parts[:depth])
-        try:
-            mode = os.stat(ancestor).st_mode
-        except OSError:
-            return None
-        if not mode & stat.S_IXOTH:
-            return ancestor
-    return None
-
-
-def _under(path: str, top: str) -> bool:
-    return path == top or path.startswith(top.rstrip("/") + "/")
-
-
-def _setup_mounts() -> None:
-    """Private /proc, tmpfs overlays and hidden closed home directories.
-
-    Interpreter paths under an overlaid directory are bound back in place, through file
-    descriptors opened before the overlay (``/proc/self/fd/N`` stays valid after it).
-    """
-    mount("none", "/", None, MS_REC | MS_PRIVATE, None)
-    overlays = [path for path in WORLD_WRITABLE if os.path.isdir(path)]
-    needed = _needed_paths()
-    for path in needed:
-        top = _closed_ancestor(path)
-        if top and top not in overlays:
-            overlays.append(top)
-    keep = [p for p in needed if any(_under(p, top) for top in overlays)]
-    fds = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep}
-    for top in overlays:
-        mode = "1777" if top in WORLD_WRITABLE else "0755"
-        mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV, f"size=1g,mode={mode}")
-    for path, fd in fds.items():
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
-        os.close(fd)
-
-
 def enter_namespaces(*, as_root: bool) -> None:
     """Unshare mount, pid, network, IPC and UTS namespaces (and a user one if not root).
 
     The pid namespace applies to children: the caller must fork, and the child (pid 1
-    of the new namespace) must call `finish_namespaces`.
+    of the new namespace) must call `mount_proc` after setting up its mounts.
     """
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     if as_root:
@@ -228,9 +181,8 @@ def enter_namespaces(*, as_root: bool) -> None:
     _write_file("/proc/self/gid_map", f"0 {gid} 1")
 
 
-def finish_namespaces() -> None:
-    """In pid 1 of the new namespaces: mounts, then a /proc of this pid namespace."""
-    _setup_mounts()
+def mount_proc() -> None:
+    """In pid 1 of the new namespaces: a /proc of this pid namespace."""
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
 
 
@@ -238,6 +190,7 @@ def finish_namespaces() -> None:
 
 SCMP_ACT_ALLOW = 0x7FFF0000
 SCMP_CMP_NE = 1
+SCMP_CMP_MASKED_EQ = 7
 
 
 def _scmp_act_errno(code: int) -> int:
@@ -254,7 +207,12 @@ class _ScmpArgCmp(ctypes.Structure):
 
 
 def install_seccomp(denied: Iterable[str] = DENIED_SYSCALLS) -> None:
-    """Load a syscall filter that denies ``denied`` and non-AF_UNIX sockets.
+    """Load a syscall filter that denies ``denied``, non-AF_UNIX sockets and namespaces.
+
+    Namespaces can be created through `unshare` (in ``denied``), `clone` with a
+    ``CLONE_NEW*`` flag (denied by inspecting its flags argument) and `clone3`, whose flags
+    live in memory a filter cannot read: it fails with ENOSYS, on which glibc (2.34+)
+    falls back to `clone` for threads and `posix_spawn`.
 
     Raises OSError when libseccomp is missing or the kernel refuses the filter.
     """
@@ -289,10 +247,28 @@ def install_seccomp(denied: Iterable[str] = DENIED_SYSCALLS) -> None:
             )
             if result != 0:
                 raise OSError(errno.EINVAL, "seccomp rule for socket refused")
+        _deny_namespace_clones(lib, ctx)
         if lib.seccomp_load(ctx) != 0:
             raise OSError(errno.EPERM, "the kernel refused the seccomp filter")
     finally:
         lib.seccomp_release(ctx)
+
+
+def _deny_namespace_clones(lib: ctypes.CDLL, ctx: int) -> None:
+    """`clone` with any namespace flag fails with EPERM; `clone3` with ENOSYS."""
+    clone3 = lib.seccomp_syscall_resolve_name(b"clone3")
+    if clone3 >= 0 and lib.seccomp_rule_add_array(
+        ctx, _scmp_act_errno(errno.ENOSYS), clone3, 0, None
+    ):
+        raise OSError(errno.EINVAL, "seccomp rule for clone3 refused")
+    clone = lib.seccomp_syscall_resolve_name(b"clone")
+    if clone < 0:
+        return
+    for flag in NAMESPACE_FLAGS:  # one rule per flag: rules are or-ed, arguments and-ed
+        has_flag = _ScmpArgCmp(0, SCMP_CMP_MASKED_EQ, flag, flag)
+        deny = _scmp_act_errno(errno.EPERM)
+        if lib.seccomp_rule_add_array(ctx, deny, clone, 1, ctypes.byref(has_flag)) != 0:
+            raise OSError(errno.EINVAL, "seccomp rule for clone refused")
 
 
 # --------------------------------------------------------------------------- children
@@ -306,6 +282,7 @@ class ChildLimits:
     cpu_seconds: int
     processes: int
     file_bytes: int
+    open_files: int = 1024
 
 
 def apply_rlimits(limits: ChildLimits, *, set_processes: bool) -> None:
@@ -314,6 +291,7 @@ def apply_rlimits(limits: ChildLimits, *, set_processes: bool) -> None:
         (resource.RLIMIT_CPU, limits.cpu_seconds),
         (resource.RLIMIT_FSIZE, limits.file_bytes),
         (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_NOFILE, limits.open_files),
     ]
     if hasattr(resource, "RLIMIT_AS"):
         pairs.append((resource.RLIMIT_AS, limits.memory_bytes))
@@ -322,6 +300,51 @@ def apply_rlimits(limits: ChildLimits, *, set_processes: bool) -> None:
     for which, value in pairs:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(which, (value, value))
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    )
+
+
+def drop_capabilities() -> None:
+    """Give up every capability (for children that keep the worker's uid: in a user
+    namespace that uid is root there, and could read the worker's memory)."""
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(libc().capset(ctypes.byref(header), data), "capset")
+
+
+CLONE_PARENT = 0x00008000
+#: The raw `clone` syscall by machine (its first argument is the flags on all of these).
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220, "riscv64": 220}
+
+
+def fork_sibling() -> int:
+    """`fork`, except that the child is a child of our *parent* (``CLONE_PARENT``).
+
+    A raw syscall: the child runs on in this interpreter like after `os.fork`, but without
+    Python's at-fork hooks (the caller must be single-threaded and reseed `random`).
+    Returns the child's pid (0 in the child); OSError where unsupported.
+    """
+    number = _SYS_CLONE.get(os.uname().machine)
+    if number is None:
+        raise OSError(errno.ENOSYS, "no raw clone on this machine")
+    call = libc().syscall
+    call.restype = ctypes.c_long
+    flags = CLONE_PARENT | 17  # SIGCHLD to the parent on exit, as for fork
+    pid = call(ctypes.c_long(number), ctypes.c_ulong(flags), *[ctypes.c_ulong(0)] * 4)
+    if pid < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"clone: {os.strerror(code)}")
+    return int(pid)
 
 
 def drop_privileges(uid: int) -> None:
