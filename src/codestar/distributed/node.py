@@ -1,0 +1,80 @@
+"""The per-node actor: one `Engine` (a pool of sandboxed workers) on one Ray node.
+
+    NodeEngine(workers=4, limits=Limits(), rule=GradingRule(), isolation="auto")
+    await node.run(program, tests, stop_on_failure=True, limits=..., rule=...)
+    node.describe()  ->  {"node_id": ..., "host": ..., "workers": 4, "isolation": {...}}
+
+The executor (`codestar.distributed.executor`) starts one of these on each node, pinned
+there, and sends it jobs; the node runs them on its own warm workers with the same
+isolation layers a local engine has (the node reports which are active, since each
+machine may allow different ones). It is a plain class: `actor_class` wraps it with
+``ray.remote`` only when a cluster is used, so importing this module needs no Ray.
+
+It keeps no cache and writes no store: the driver does both, so the run store stays
+the single source of truth however many nodes answer.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from codestar.execution.engine import Engine
+from codestar.execution.isolation import IsolationMode
+from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
+from codestar.problems.model import TestCase
+
+
+class NodeEngine:
+    """An execution engine living in a Ray actor on one node."""
+
+    def __init__(
+        self, *, workers: int, limits: Limits, rule: GradingRule, isolation: IsolationMode
+    ) -> None:
+        self._engine = Engine(workers=workers, limits=limits, rule=rule, isolation=isolation)
+
+    async def run(
+        self,
+        program: Program,
+        tests: Sequence[TestCase],
+        stop_on_failure: bool,
+        limits: Limits,
+        rule: GradingRule,
+    ) -> ProgramResult:
+        """One program on ``tests`` on this node's workers (many run at once)."""
+        return await self._engine.arun(
+            program, tests, stop_on_failure=stop_on_failure, limits=limits, rule=rule
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """Where this node is and which isolation layers its workers have (starts them)."""
+        from ray import get_runtime_context
+
+        report = self._engine.isolation
+        return {
+            "node_id": get_runtime_context().get_node_id(),
+            "host": socket.gethostname(),
+            "workers": self._engine.workers,
+            "isolation": report.to_dict(),
+        }
+
+    def close(self) -> None:
+        """Stop the workers (the actor is killed right after)."""
+        self._engine.close()
+
+
+_ACTOR: Any = None
+
+
+def actor_class() -> Any:
+    """`NodeEngine` as a Ray actor class (made once per process)."""
+    global _ACTOR
+    if _ACTOR is None:
+        from ray import remote
+
+        # No CPUs reserved for the actor itself: its engine's workers use the node's
+        # CPUs, and the executor sizes the engine by them. Restarts cover a crashed
+        # actor process on a live node; a dead node is the executor's to route around.
+        _ACTOR = remote(num_cpus=0, max_restarts=2, max_task_retries=0)(NodeEngine)
+    return _ACTOR
