@@ -63,3 +63,13 @@ def cluster() -> Iterator[Any]:
     finally:
         ray.shutdown()
         started.shutdown()
+
+
+@pytest.fixture
+def spare_node(cluster: Any) -> Iterator[Any]:
+    """One more worker node, for a test to kill; removed afterwards if it is still up."""
+    node = cluster.add_node(**node_options())
+    cluster.wait_for_nodes()
+    yield node
+    if node in cluster.worker_nodes:
+        cluster.remove_node(node)

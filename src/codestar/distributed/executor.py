@@ -48,8 +48,8 @@ from codestar.problems.model import ProblemKind, TestCase
 #: Test sets at least this large go to the object store once, not with every job.
 SHARED_TESTS_BYTES = 64 * 1024
 
-#: How many times one job is sent again after the node running it was lost.
-MAX_RESUBMISSIONS = 5
+#: How many times one job is sent again after the node or actor running it failed.
+MAX_RESUBMISSIONS = 10
 
 #: Seconds to wait before sending a job again after its actor was restarting.
 RESTART_WAIT_S = 0.5
@@ -295,11 +295,11 @@ class RayExecutor:
                     job.program, tests, job.stop_on_failure, job.limits, job.rule
                 )
                 result: ProgramResult = await _await_ref(ref)
-            except errors.ActorDiedError:
+            except (errors.ActorDiedError, errors.ActorUnschedulableError, errors.NodeDiedError):
                 await self._release(slot)
                 await self._lose(slot)
                 continue
-            except errors.RayActorError:
+            except (errors.RayActorError, errors.WorkerCrashedError, errors.ObjectLostError):
                 # Unavailable for now (its process is restarting): wait a little, then
                 # go wherever there is room.
                 await self._release(slot)
