@@ -284,7 +284,7 @@ class RayExecutor:
 
     async def _dispatch(self, job: _Job) -> ProgramResult:
         tests = self._tests_argument(job.tests)
-        errors = self._ray.exceptions
+        lost, unavailable = _failure_kinds(self._ray.exceptions)
         for attempt in range(MAX_RESUBMISSIONS + 1):
             slot = await self._acquire()
             with self._stats_lock:
@@ -295,11 +295,11 @@ class RayExecutor:
                     job.program, tests, job.stop_on_failure, job.limits, job.rule
                 )
                 result: ProgramResult = await _await_ref(ref)
-            except (errors.ActorDiedError, errors.ActorUnschedulableError, errors.NodeDiedError):
+            except lost:
                 await self._release(slot)
                 await self._lose(slot)
                 continue
-            except (errors.RayActorError, errors.WorkerCrashedError, errors.ObjectLostError):
+            except unavailable:
                 # Unavailable for now (its process is restarting): wait a little, then
                 # go wherever there is room.
                 await self._release(slot)
@@ -382,6 +382,22 @@ async def _await_ref(ref: Any) -> Any:
         if isinstance(cause, CodestarError):
             raise type(cause)(str(cause)) from None
         raise SandboxError(f"a node's engine failed: {cause!r}") from None
+
+
+def _failure_kinds(
+    errors: Any,
+) -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """Ray's errors for a node gone for good, and for an actor unavailable for now.
+
+    ``ActorDiedError``: its restarts are spent; ``ActorUnschedulableError``: its node is
+    gone (it is pinned there). The rest pass (a restart) and the job is sent again.
+    """
+
+    def present(*names: str) -> tuple[type[BaseException], ...]:
+        return tuple(getattr(errors, name) for name in names if hasattr(errors, name))
+
+    lost = present("ActorDiedError", "ActorUnschedulableError", "NodeDiedError")
+    return lost, present("RayActorError", "WorkerCrashedError", "ObjectLostError")
 
 
 def _node_isolation(description: dict[str, Any]) -> NodeIsolation:
