@@ -4,6 +4,9 @@ both nodes, each node's isolation reported, the run store shared with local runs
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ from typing import Any
 import pytest
 
 from codestar.distributed.executor import RayExecutor
+from codestar.errors import SandboxError
 from codestar.execution.engine import Engine, _Job
 from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
 from codestar.llm.store import RunStore
@@ -127,3 +131,28 @@ def test_large_test_sets_travel_through_the_object_store(executor: RayExecutor) 
     assert all(f.result().passed for f in futures)
     wrong = executor.run(Program("print(len(input().split()))"), big)
     assert wrong.outcomes[0].verdict.value == "wrong_answer"
+
+
+def test_nodes_that_cannot_start_an_engine_are_named_in_one_error(cluster: Any) -> None:
+    # An isolation mode no worker accepts: every node's engine fails to start.
+    with pytest.raises(SandboxError, match="no node of the Ray cluster can run programs"):
+        RayExecutor(isolation="no-such-mode")  # type: ignore[arg-type]
+
+
+def test_a_crashed_node_engine_is_restarted_and_its_jobs_are_sent_again(
+    cluster: Any, local_results: list[list[tuple[str, str, str]]]
+) -> None:
+    slow = Program("import time\ntime.sleep(0.3)\nprint(int(input()) * 2)")
+    work = [(slow, tests) for _, tests in jobs()[:8]] + jobs()
+    with RayExecutor(limits=LIMITS) as executor:
+        victim = executor.nodes[-1]
+        futures = [executor.submit(p, t) for p, t in work]
+        while executor.stats().completed_by_node.get(victim.node_id, 0) < 1:
+            time.sleep(0.01)
+        os.kill(victim.pid, signal.SIGKILL)  # the actor process, as an OOM kill would
+        results = [digest(f.result()) for f in futures]
+        stats = executor.stats()
+        restarted = {node.node_id for node in executor.nodes}
+    assert results[8:] == local_results
+    assert stats.resubmitted >= 1
+    assert len(restarted) == 2  # the node was kept: Ray restarted its actor

@@ -57,10 +57,15 @@ RESTART_WAIT_S = 0.5
 
 @dataclass(frozen=True, slots=True)
 class NodeIsolation:
-    """One node's engine: where it runs, how many workers, which isolation layers."""
+    """One node's engine: where it runs, how many workers, which isolation layers.
+
+    ``pid`` is the engine actor's process on its host when the executor started (for
+    operators: what a crash or an out-of-memory kill takes down, and Ray restarts).
+    """
 
     node_id: str
     host: str
+    pid: int
     workers: int
     isolation: IsolationReport
 
@@ -122,6 +127,8 @@ class RayExecutor:
         self._lost_nodes: set[str] = set()
         self._stats_lock = threading.Lock()
         self._shared_tests: OrderedDict[str, Any] = OrderedDict()
+        #: Why nodes could not start their engine (they get no work).
+        self.start_failures: list[str] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="codestar-ray-dispatch", daemon=True
@@ -133,7 +140,11 @@ class RayExecutor:
         try:
             self._call(self._add_new_nodes())
             if not self._slots:
-                raise SandboxError("the Ray cluster has no node with CPUs to run programs on")
+                reason = self.start_failures[0] if self.start_failures else "none has CPUs"
+                raise SandboxError(
+                    f"no node of the Ray cluster can run programs ({reason})",
+                    hint="install the same codestar on every node (see docs/scaling.md)",
+                )
             if uniform_isolation:
                 _check_uniform(self.nodes)
         except BaseException:
@@ -169,19 +180,23 @@ class RayExecutor:
                     isolation=self._isolation_mode,
                 )
             )
-            started.append(actor)
+            started.append((node.node_id, actor))
         if not started:
             return 0
         described = await asyncio.gather(
-            *(_await_ref(actor.describe.remote()) for actor in started), return_exceptions=True
+            *(_await_ref(actor.describe.remote()) for _, actor in started), return_exceptions=True
         )
-        for actor, description in zip(started, described, strict=True):
-            if isinstance(description, CodestarError):
-                raise description
+        added = 0
+        for (node_id, actor), description in zip(started, described, strict=True):
             if isinstance(description, BaseException):
-                continue  # the node went away while its actor started
+                # The node went away while its actor started, or cannot run one (codestar
+                # missing there, its sandbox refused): it gets no work from now on.
+                self._lost_nodes.add(node_id)
+                self.start_failures.append(f"node {node_id[:8]}: {description}")
+                continue
             self._slots.append(_Slot(_node_isolation(description), actor))
-        return len(started)
+            added += 1
+        return added
 
     def close(self) -> None:
         """Stop every node's workers and the actors; pending jobs fail."""
@@ -405,6 +420,7 @@ def _node_isolation(description: dict[str, Any]) -> NodeIsolation:
     return NodeIsolation(
         node_id=description["node_id"],
         host=description["host"],
+        pid=int(description["pid"]),
         workers=int(description["workers"]),
         isolation=IsolationReport(
             mode=report["mode"], active=tuple(report["active"]), inactive=report["inactive"]
@@ -434,6 +450,7 @@ def open_ray_executor(
     isolation: IsolationMode = "auto",
     cache: ExecutionCache | None = None,
     local_cpus: int | None = None,
+    uniform_isolation: bool = True,
 ) -> Iterator[RayExecutor]:
     """Connect to the cluster at ``address`` (see `codestar.distributed.cluster.connect`)
     and yield a `RayExecutor` over its nodes; both are closed on exit."""
@@ -445,6 +462,7 @@ def open_ray_executor(
             rule=rule,
             isolation=isolation,
             cache=cache,
+            uniform_isolation=uniform_isolation,
         ) as executor,
     ):
         yield executor

@@ -2,7 +2,7 @@
 
     NodeEngine(workers=4, limits=Limits(), rule=GradingRule(), isolation="auto")
     await node.run(program, tests, stop_on_failure=True, limits=..., rule=...)
-    node.describe()  ->  {"node_id": ..., "host": ..., "workers": 4, "isolation": {...}}
+    node.describe()  ->  {"node_id": ..., "host": ..., "pid": ..., "workers": 4, "isolation": ...}
 
 The executor (`codestar.distributed.executor`) starts one of these on each node, pinned
 there, and sends it jobs; the node runs them on its own warm workers with the same
@@ -16,6 +16,7 @@ the single source of truth however many nodes answer.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -55,6 +56,7 @@ class NodeEngine:
         return {
             "node_id": get_runtime_context().get_node_id(),
             "host": socket.gethostname(),
+            "pid": os.getpid(),
             "workers": self._engine.workers,
             "isolation": report.to_dict(),
         }
