@@ -199,14 +199,16 @@ class RayExecutor:
         return added
 
     def close(self) -> None:
-        """Stop every node's workers and the actors; pending jobs fail."""
+        """Stop every node's workers and the actors; pending jobs are cancelled."""
         if self._closed:
             return
         self._closed = True
+        if self._thread.is_alive():
+            self._call(_cancel_pending())
+        closing = [slot.actor.close.remote() for slot in self._slots if slot.alive]
+        with contextlib.suppress(Exception):
+            self._ray.wait(closing, num_returns=len(closing), timeout=30)
         for slot in self._slots:
-            if slot.alive:
-                with contextlib.suppress(Exception):
-                    self._ray.get(slot.actor.close.remote(), timeout=30)
             with contextlib.suppress(Exception):
                 self._ray.kill(slot.actor)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -395,8 +397,17 @@ async def _await_ref(ref: Any) -> Any:
     except ray.exceptions.RayTaskError as error:
         cause = error.cause
         if isinstance(cause, CodestarError):
-            raise type(cause)(str(cause)) from None
+            raise cause from None
         raise SandboxError(f"a node's engine failed: {cause!r}") from None
+
+
+async def _cancel_pending() -> None:
+    """Cancel every job still on the executor's loop (their futures say cancelled)."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _failure_kinds(

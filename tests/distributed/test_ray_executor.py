@@ -156,3 +156,12 @@ def test_a_crashed_node_engine_is_restarted_and_its_jobs_are_sent_again(
     assert results[8:] == local_results
     assert stats.resubmitted >= 1
     assert len(restarted) == 2  # the node was kept: Ray restarted its actor
+
+
+def test_closing_cancels_the_jobs_still_pending(cluster: Any) -> None:
+    sleeper = Program("import time\ntime.sleep(5)\nprint(1)")
+    with RayExecutor(limits=LIMITS) as executor:
+        futures = [executor.submit(sleeper, [TestCase("", "1\n")]) for _ in range(8)]
+    assert all(future.cancelled() for future in futures)
+    with pytest.raises(SandboxError, match="closed"):
+        executor.submit(sleeper, [TestCase("", "1\n")])
