@@ -27,16 +27,12 @@ if TYPE_CHECKING:
         install_hint,
         require_ray,
     )
-    from codestar.distributed.executor import (
-        DispatchStats,
-        NodeIsolation,
-        RayExecutor,
-        open_ray_executor,
-    )
+    from codestar.distributed.executor import DispatchStats, RayExecutor, open_ray_executor
+    from codestar.distributed.node import NodeIsolation
 
 _HOMES = {
     "DispatchStats": "executor",
-    "NodeIsolation": "executor",
+    "NodeIsolation": "node",
     "RayExecutor": "executor",
     "RayNotInstalledError": "cluster",
     "connect": "cluster",

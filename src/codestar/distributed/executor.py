@@ -32,16 +32,16 @@ import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from codestar.distributed.cluster import connect, live_nodes, require_ray
-from codestar.distributed.node import actor_class
+from codestar.distributed.node import NodeIsolation, actor_class, check_uniform, node_isolation
 from codestar.errors import CodestarError, SandboxError
 from codestar.execution.engine import ExecutionCache, _Job
-from codestar.execution.isolation import IsolationMode, IsolationReport
+from codestar.execution.isolation import IsolationMode
 from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
 from codestar.problems.model import ProblemKind, TestCase
 
@@ -53,21 +53,6 @@ MAX_RESUBMISSIONS = 10
 
 #: Seconds to wait before sending a job again after its actor was restarting.
 RESTART_WAIT_S = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class NodeIsolation:
-    """One node's engine: where it runs, how many workers, which isolation layers.
-
-    ``pid`` is the engine actor's process on its host when the executor started (for
-    operators: what a crash or an out-of-memory kill takes down, and Ray restarts).
-    """
-
-    node_id: str
-    host: str
-    pid: int
-    workers: int
-    isolation: IsolationReport
 
 
 @dataclass(slots=True)
@@ -146,7 +131,7 @@ class RayExecutor:
                     hint="install the same codestar on every node (see docs/scaling.md)",
                 )
             if uniform_isolation:
-                _check_uniform(self.nodes)
+                check_uniform(self.nodes)
         except BaseException:
             self.close()
             raise
@@ -194,7 +179,7 @@ class RayExecutor:
                 self._lost_nodes.add(node_id)
                 self.start_failures.append(f"node {node_id[:8]}: {description}")
                 continue
-            self._slots.append(_Slot(_node_isolation(description), actor))
+            self._slots.append(_Slot(node_isolation(description), actor))
             added += 1
         return added
 
@@ -424,31 +409,6 @@ def _failure_kinds(
 
     lost = present("ActorDiedError", "ActorUnschedulableError", "NodeDiedError")
     return lost, present("RayActorError", "WorkerCrashedError", "ObjectLostError")
-
-
-def _node_isolation(description: dict[str, Any]) -> NodeIsolation:
-    report = description["isolation"]
-    return NodeIsolation(
-        node_id=description["node_id"],
-        host=description["host"],
-        pid=int(description["pid"]),
-        workers=int(description["workers"]),
-        isolation=IsolationReport(
-            mode=report["mode"], active=tuple(report["active"]), inactive=report["inactive"]
-        ),
-    )
-
-
-def _check_uniform(nodes: Sequence[NodeIsolation]) -> None:
-    layers = {node.isolation.active for node in nodes}
-    if len(layers) > 1:
-        shown = "; ".join(
-            f"{n.host} {n.node_id[:8]}: {', '.join(n.isolation.active)}" for n in nodes
-        )
-        raise SandboxError(
-            f"the nodes' sandboxes differ ({shown})",
-            hint="give every node the same isolation prerequisites (see docs/scaling.md)",
-        )
 
 
 @contextlib.contextmanager

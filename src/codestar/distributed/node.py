@@ -10,8 +10,9 @@ isolation layers a local engine has (the node reports which are active, since ea
 machine may allow different ones). It is a plain class: `actor_class` wraps it with
 ``ray.remote`` only when a cluster is used, so importing this module needs no Ray.
 
-It keeps no cache and writes no store: the driver does both, so the run store stays
-the single source of truth however many nodes answer.
+`NodeIsolation` is what a node reports of itself; `check_uniform` refuses nodes whose
+sandboxes differ. It keeps no cache and writes no store: the driver does both, so the
+run store stays the single source of truth however many nodes answer.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from codestar.errors import SandboxError
 from codestar.execution.engine import Engine
-from codestar.execution.isolation import IsolationMode
+from codestar.execution.isolation import IsolationMode, IsolationReport
 from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
 from codestar.problems.model import TestCase
 
@@ -64,6 +67,46 @@ class NodeEngine:
     def close(self) -> None:
         """Stop the workers (the actor is killed right after)."""
         self._engine.close()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeIsolation:
+    """One node's engine: where it runs, how many workers, which isolation layers.
+
+    ``pid`` is the engine actor's process on its host when the executor started (for
+    operators: what a crash or an out-of-memory kill takes down, and Ray restarts).
+    """
+
+    node_id: str
+    host: str
+    pid: int
+    workers: int
+    isolation: IsolationReport
+
+
+def node_isolation(description: dict[str, Any]) -> NodeIsolation:
+    report = description["isolation"]
+    return NodeIsolation(
+        node_id=description["node_id"],
+        host=description["host"],
+        pid=int(description["pid"]),
+        workers=int(description["workers"]),
+        isolation=IsolationReport(
+            mode=report["mode"], active=tuple(report["active"]), inactive=report["inactive"]
+        ),
+    )
+
+
+def check_uniform(nodes: Sequence[NodeIsolation]) -> None:
+    layers = {node.isolation.active for node in nodes}
+    if len(layers) > 1:
+        shown = "; ".join(
+            f"{n.host} {n.node_id[:8]}: {', '.join(n.isolation.active)}" for n in nodes
+        )
+        raise SandboxError(
+            f"the nodes' sandboxes differ ({shown})",
+            hint="give every node the same isolation prerequisites (see docs/scaling.md)",
+        )
 
 
 _ACTOR: Any = None
