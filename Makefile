@@ -11,7 +11,7 @@ EXAMPLE ?= examples/sum-of-two.json
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local,dev,benchmarks,report]'
+	$(BIN)/python -m pip install --quiet -e '.[local,dev,benchmarks,report,ray]'
 	touch $@
 
 install: $(BIN)/.installed

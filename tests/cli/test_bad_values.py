@@ -57,6 +57,8 @@ BAD_TEXT: dict[tuple[str, str], str] = {
     ("eval", "platform"): "nowhere",
     ("eval", "problem_ids"): "no-such-problem",
     ("grade", "problems_source"): "no-such-benchmark",
+    ("grade", "ray_address"): "not-an-address",
+    ("eval", "ray_address"): "not-an-address",
 }
 
 #: Well-typed values that are still wrong: (command, parameter, value, expected words).

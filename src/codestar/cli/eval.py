@@ -33,6 +33,7 @@ from rich.table import Table
 
 from codestar.cli.benchmark import load_reported
 from codestar.cli.common import emit_json, stderr, warn
+from codestar.cli.execution import open_executor, ray_option
 from codestar.cli.options import budget_options, llm_config, model_options
 from codestar.errors import ConfigError
 from codestar.evaluation.manifest import build_manifest, read_manifest, reconcile, write_manifest
@@ -310,10 +311,10 @@ async def _run(
     session: LLMSession,
     run_dir: Path,
     live: bool,
+    ray_address: str | None,
 ) -> tuple[Evaluation, bool]:
     # Imported here: the loaders and backends pull in what only an eval needs.
     from codestar.evaluation.prepare import grading_rule, prepare_problems
-    from codestar.execution.engine import Engine
     from codestar.pipeline.config import Models
 
     limits = config.solve.limits or Limits()
@@ -323,7 +324,7 @@ async def _run(
             from codestar.llm.cpu import shared_arbiter
 
             gate = shared_arbiter().execution
-        with Engine(limits=limits, gate=gate, cache=session.store) as engine:
+        with open_executor(ray_address, limits=limits, gate=gate, cache=session.store) as engine:
             prepared = await prepare_problems(problems, engine)
             problems = list(prepared.problems)
             write_manifest(run_dir, manifest)
@@ -488,6 +489,7 @@ _ROLES = ("generator", "debugger", "input_writer", "judge")
     show_default=True,
     help="Also grade every candidate on the hidden tests (oracle pass@N of the pool).",
 )
+@ray_option
 @click.option(
     "--json",
     "as_json",
@@ -525,6 +527,7 @@ def eval_command(
     input_count: int,
     seed: int,
     pool: bool,
+    ray_address: str | None,
     as_json: bool,
 ) -> None:
     from codestar.problems.benchmarks import BenchmarkQuery
@@ -597,6 +600,7 @@ def eval_command(
             llm=llm,
             session=session,
             run_dir=directory,
+            ray_address=ray_address,
             live=stderr.is_terminal,
         )
     )

@@ -20,15 +20,15 @@ from rich.table import Table
 
 from codestar.cli.benchmark import load_reported
 from codestar.cli.common import emit_json, limits_option, stderr, stdout_console, warn
+from codestar.cli.execution import open_executor, ray_option
 from codestar.errors import ConfigError
 from codestar.evaluation.generations import Generation, read_generations
 from codestar.evaluation.passk import mean_pass_at_k
-from codestar.execution.engine import Engine
 from codestar.execution.types import Program, ProgramResult
 from codestar.problems.model import Problem, TestCase, TestSelection
 
 
-def _load(source: str, engine: Engine) -> list[Problem]:
+def _load(source: str, engine: Any) -> list[Problem]:
     """The problems of a benchmark name or file, expected outputs computed if needed."""
     from codestar.evaluation.prepare import prepare_problems
 
@@ -82,6 +82,7 @@ def _breakdown(
     "-k", "ks", multiple=True, type=click.IntRange(min=1),
     help="Also report pass@k (repeatable), e.g. -k 5.",
 )  # fmt: skip
+@ray_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with every result.")
 def grade(
     problems_source: str,
@@ -91,6 +92,7 @@ def grade(
     memory_mb: int | None,
     workers: int | None,
     ks: tuple[int, ...],
+    ray_address: str | None,
     as_json: bool,
 ) -> None:
     """Grade every program of a generations file on its problem's tests.
@@ -112,7 +114,7 @@ def grade(
 
     generations = read_generations(generations_file)
     limits = limits_option(timeout, memory_mb)
-    with Engine(workers=workers, limits=limits) as engine:
+    with open_executor(ray_address, workers=workers, limits=limits) as engine:
         problems = {p.id: p for p in _load(problems_source, engine)}
         jobs = _jobs(generations, problems, problems_source, which)
         with Progress(
