@@ -1,6 +1,7 @@
 """Real answers of the embedded 0.5B model (recorded in `fixtures/`), read as the
-pipeline reads them: the formats a small model really writes must give inputs and
-choices, and its non-answers must give none."""
+pipeline reads them: the formats a small model really writes must give inputs, and its
+non-answers (a solution instead of inputs) must give none. (Recorded judge answers are
+still to come: the recording run did not finish on the shared machine.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from test_stages import within_run
 from codestar.execution.engine import Engine
 from codestar.llm.types import CompletionRequest
 from codestar.pipeline.inputs import parse_inputs
-from codestar.pipeline.judgement import parse_choice
 from codestar.pipeline.stages import synthesize_inputs
 from codestar.problems import load_problems
 from codestar.problems.model import ProblemKind
@@ -23,7 +23,6 @@ HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parents[1] / "examples"
 RECORDED = json.loads((HERE / "fixtures" / "qwen-0.5b-answers.json").read_text())["answers"]
 INPUTS = [a for a in RECORDED if a["stage"].startswith("inputs")]
-JUDGEMENTS = [a for a in RECORDED if a["stage"].startswith("judge")]
 
 
 @pytest.mark.parametrize("answer", INPUTS, ids=lambda a: f"{a['problem']}:{a['stage']}")
@@ -35,11 +34,6 @@ def test_recorded_input_answers_parse(answer: dict[str, Any]) -> None:
         entry_point=answer.get("entry_point"),
     )
     assert list(parsed.inputs) == answer["expected_inputs"], answer["note"]
-
-
-@pytest.mark.parametrize("answer", JUDGEMENTS, ids=lambda a: f"{a['problem']}:{a['stage']}")
-def test_recorded_judge_answers_parse(answer: dict[str, Any]) -> None:
-    assert parse_choice(answer["text"]) == answer["expected_choice"], answer["note"]
 
 
 def test_the_recorded_sum_of_two_answers_need_no_retry_now(engine: Engine) -> None:
