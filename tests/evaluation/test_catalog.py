@@ -1,0 +1,66 @@
+"""`find_runs`: eval run directories by their manifest and summary, solve run
+directories by their run store, opened read-only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codestar.evaluation.catalog import find_runs
+from codestar.llm.store import CallRecord, RunStore, now
+
+
+def call(problem: str, tokens: int) -> CallRecord:
+    return CallRecord(
+        f"key-{problem}-{tokens}", "local:0.5b", "generate", None, problem, 0, "[]", "{}",
+        "print(1)", None, "stop", tokens, 1, 0.1, None, now(),
+    )  # fmt: skip
+
+
+def test_eval_and_solve_runs_are_listed_newest_first(tmp_path: Path) -> None:
+    solve_dir = tmp_path / "solve-1"
+    with RunStore(solve_dir) as store:
+        store.record_call(call("p1", 10))
+        store.record_call(call("p2", 20))
+    eval_dir = tmp_path / "he"
+    eval_dir.mkdir()
+    (eval_dir / "manifest.json").write_text(
+        json.dumps(
+            {
+                "created": "2999-01-01T00:00:00+00:00",
+                "benchmark": {"name": "humaneval"},
+                "methods": ["sstar", "zero-shot"],
+                "models": {"generator": "local:0.5b", "judge": "local:0.5b"},
+                "problem_ids": ["a", "b", "c"],
+            }
+        )
+    )
+    (eval_dir / "summary.json").write_text(
+        json.dumps(
+            {
+                "methods": {
+                    "sstar": {
+                        "pass_at_1": {"rate": 0.5},
+                        "total_usage": {"total_tokens": 300},
+                        "new_calls": 7,
+                    },
+                    "zero-shot": {
+                        "pass_at_1": {"rate": None},
+                        "total_usage": {"total_tokens": 0},
+                        "new_calls": 0,
+                    },
+                }
+            }
+        )
+    )
+    (tmp_path / "not-a-run").mkdir()
+    before = (solve_dir / "run.sqlite").stat().st_mtime_ns
+    runs = find_runs(tmp_path)
+    assert [r.kind for r in runs] == ["eval", "solve"]
+    listed_eval, listed_solve = runs
+    assert listed_eval.benchmark == "humaneval" and listed_eval.problems == 3
+    assert listed_eval.pass_at_1 == {"sstar": 0.5, "zero-shot": None}
+    assert listed_eval.models == ("local:0.5b",) and listed_eval.tokens == 300
+    assert listed_solve.problems == 2 and listed_solve.tokens == 32 and listed_solve.calls == 2
+    assert (solve_dir / "run.sqlite").stat().st_mtime_ns == before  # read-only
+    assert find_runs(tmp_path / "absent") == []
