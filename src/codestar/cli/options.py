@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from codestar.cli.common import server_model
+from codestar.cli.common import config_file_option, server_model
 from codestar.llm.config import LLMConfig, load_config
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,13 +57,9 @@ def model_options(function: F) -> F:
                 default=None,
                 help="API key for --base-url (default: $OPENAI_API_KEY), e.g. --api-key sk-...",
             ),
-            click.option(
-                "--config",
-                "config_file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                default=None,
-                help="codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
-                "override it), e.g. --config codestar.toml.",
+            config_file_option(
+                "codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
+                "override it), e.g. --config codestar.toml."
             ),
         ],
     )

@@ -30,19 +30,17 @@ from rich.live import Live
 from rich.markup import escape
 
 from codestar.cli.common import (
-    config_file_option,
     emit_json,
     load_one_problem,
-    server_model,
     stderr,
     warn,
 )
+from codestar.cli.options import budget_options, llm_config, model_options
 from codestar.cli.progress import SolveProgress, summary_lines
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
 from codestar.llm.accounting import LedgerReport, PriceTable
 from codestar.llm.activity import Activity, WatchedBackend
-from codestar.llm.config import LLMConfig, load_config
 from codestar.llm.cpu import CpuMeter, CpuShare, shared_arbiter
 from codestar.llm.roles import ROLES
 from codestar.llm.session import LLMSession
@@ -218,32 +216,7 @@ def _meter(local: LocalBackend | None) -> CpuMeter | None:
     show_default=True,
     help="Debug rounds per candidate on the public tests (R), e.g. --rounds 0.",
 )
-@click.option(
-    "--model",
-    default=None,
-    help="Model spec: 'local' (the embedded model; the default unless --config names "
-    "one), 'local:1.5b', or a server's model name, e.g. --model gpt-4o-mini.",
-)
-@click.option(
-    "--judge-model",
-    default=None,
-    help="Model spec of the judge (default: --model), e.g. --judge-model gpt-4o-mini.",
-)
-@click.option(
-    "--input-model",
-    default=None,
-    help="Model spec of the input writer (default: --model), e.g. --input-model gpt-4o-mini.",
-)
-@click.option(
-    "--base-url",
-    default=None,
-    help="OpenAI-compatible endpoint, e.g. --base-url http://localhost:8000/v1.",
-)
-@click.option(
-    "--api-key",
-    default=None,
-    help="API key for --base-url (default: $OPENAI_API_KEY), e.g. --api-key sk-...",
-)
+@model_options
 @click.option(
     "--run-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -251,30 +224,7 @@ def _meter(local: LocalBackend | None) -> CpuMeter | None:
     help="Store every model call here so a rerun resumes with no repeated call, "
     "e.g. --run-dir runs/p1. Default: nothing is stored.",
 )
-@config_file_option(
-    "codestar.toml with [model], [roles], [prices] and [budget] tables (flags "
-    "override it), e.g. --config codestar.toml."
-)
-@click.option(
-    "--max-total-tokens",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Stop launching model calls once the run has used this many tokens "
-    "(prompt + completion), e.g. --max-total-tokens 200000.",
-)
-@click.option(
-    "--max-calls",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Launch at most this many model calls, e.g. --max-calls 100.",
-)
-@click.option(
-    "--max-cost",
-    type=click.FloatRange(min=0),
-    default=None,
-    help="Stop launching model calls once the run has cost this much (needs [prices] "
-    "in --config), e.g. --max-cost 0.50.",
-)
+@budget_options
 @click.option(
     "--json",
     "as_json",
@@ -373,15 +323,16 @@ def solve(
         inputs=input_count,
         limits=limits,
     )
-    base = load_config(config_file) if config_file is not None else LLMConfig()
-    model = server_model(model, base_url, api_key, base.roles.generator)
-    llm = base.with_flags(
+    llm = llm_config(
+        config_file=config_file,
         model=model,
         base_url=base_url,
-        roles={"judge": judge_model, "input_writer": input_model},
-        max_tokens=max_total_tokens,
-        max_cost=max_cost,
+        api_key=api_key,
+        judge_model=judge_model,
+        input_model=input_model,
+        max_total_tokens=max_total_tokens,
         max_calls=max_calls,
+        max_cost=max_cost,
     )
     problem = _force_kind(load_one_problem(problem_file, problem_id), problem_file, kind)
     # Refused now, not after the model has run for minutes.
