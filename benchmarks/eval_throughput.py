@@ -2,7 +2,7 @@
 same server's best batched throughput.
 
     .venv/bin/python benchmarks/eval_throughput.py [--model local] [--problems 20]
-        [--samples 8] [--rounds 2] [--saturate-s 60] [--json OUT]
+        [--samples 8] [--rounds 2] [--concurrency 4 [8 ...]] [--saturate-s 60] [--json OUT]
 
 Part 1 (ceiling): the llama.cpp server of ``--model`` answers HumanEval sampling prompts
 with every slot busy (``parallel`` requests in flight at all times, temperature 0.7,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -103,6 +104,74 @@ async def saturate(backend: LocalBackend, prompts: list[Any], seconds: float) ->
     }
 
 
+async def occupancy(parallel: int, stop: asyncio.Event, every_s: float = 0.2) -> dict[str, float]:
+    """Sample the CPU arbiter: the share of wall time in each state.
+
+    ``generation-K``: a generation phase with K requests on the server; ``execution``:
+    sandbox jobs hold the CPU; ``idle``: neither (no problem had work ready).
+    """
+    arbiter = shared_arbiter()
+    counts: dict[str, int] = {}
+    while not stop.is_set():
+        stats = arbiter.stats()
+        if stats.phase == "generation":
+            state = f"generation-{min(stats.generation_active, parallel)}"
+        else:
+            state = stats.phase or "idle"
+        counts[state] = counts.get(state, 0) + 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+    total = sum(counts.values()) or 1
+    return {state: round(n / total, 3) for state, n in sorted(counts.items())}
+
+
+async def run_eval(
+    problems: list[Any],
+    backend: LocalBackend,
+    engine: Engine,
+    args: argparse.Namespace,
+    concurrency: int,
+) -> dict[str, Any]:
+    """One `evaluate` of S* on a fresh run store, with its throughput and occupancy."""
+    counting = Counting(backend)
+    with tempfile.TemporaryDirectory() as run_dir, RunStore(run_dir) as store:
+        models = Models(StoredBackend(counting, store))
+        config = EvalConfig(
+            methods=("sstar",),
+            solve=SolveConfig(samples=args.samples, rounds=args.rounds),
+            concurrency=concurrency,
+        )
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(occupancy(backend.parallel, stop))
+        started = time.monotonic()
+        evaluation = await evaluate(
+            problems,
+            models=models,
+            engine=engine,
+            config=config,
+            run_dir=run_dir,
+            rule_for=grading_rule,
+        )
+        wall = time.monotonic() - started
+        stop.set()
+        states = await sampler
+    summary = evaluation.summary.method("sstar")
+    return {
+        "problems": len(problems),
+        "samples": args.samples,
+        "rounds": args.rounds,
+        "concurrency": concurrency,
+        "wall_s": wall,
+        "calls": counting.calls,
+        "completion_tokens": counting.completion_tokens,
+        "prompt_tokens": counting.prompt_tokens,
+        "tokens_per_s": counting.completion_tokens / wall,
+        "problems_per_hour": len(problems) / wall * 3600,
+        "pass_at_1": summary.pass_at_1.value,
+        "occupancy": states,
+    }
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     backend = LocalBackend(args.model)
     await backend.start()
@@ -114,28 +183,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             prompts = [list(render("generate", p)) for p in problems]
             warm = await saturate(backend, prompts, 10.0)  # load and warm the server
             ceiling = await saturate(backend, prompts, args.saturate_s)
-            counting = Counting(backend)
-            with tempfile.TemporaryDirectory() as run_dir, RunStore(run_dir) as store:
-                models = Models(StoredBackend(counting, store))  # type: ignore[arg-type]
-                config = EvalConfig(
-                    methods=("sstar",),
-                    solve=SolveConfig(samples=args.samples, rounds=args.rounds),
-                    concurrency=args.concurrency,
-                )
-                started = time.monotonic()
-                evaluation = await evaluate(
-                    problems,
-                    models=models,
-                    engine=engine,
-                    config=config,
-                    run_dir=run_dir,
-                    rule_for=grading_rule,
-                )
-                wall = time.monotonic() - started
+            evals = [
+                await run_eval(problems, backend, engine, args, concurrency)
+                for concurrency in args.concurrency
+            ]
     finally:
         await backend.aclose()
-    rate = counting.completion_tokens / wall
-    summary = evaluation.summary.method("sstar")
+    for entry in evals:
+        entry["ratio"] = entry["tokens_per_s"] / ceiling["tokens_per_s"]
     return {
         "model": args.model,
         "parallel": backend.parallel,
@@ -143,20 +198,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "load_average": os.getloadavg(),
         "warm_up": warm,
         "ceiling": ceiling,
-        "eval": {
-            "problems": len(problems),
-            "samples": args.samples,
-            "rounds": args.rounds,
-            "concurrency": args.concurrency,
-            "wall_s": wall,
-            "calls": counting.calls,
-            "completion_tokens": counting.completion_tokens,
-            "prompt_tokens": counting.prompt_tokens,
-            "tokens_per_s": rate,
-            "problems_per_hour": len(problems) / wall * 3600,
-            "pass_at_1": summary.pass_at_1.value,
-        },
-        "ratio": rate / ceiling["tokens_per_s"],
+        "evals": evals,
     }
 
 
@@ -166,7 +208,7 @@ def main() -> None:
     parser.add_argument("--problems", type=int, default=20)
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[4])
     parser.add_argument("--saturate-s", type=float, default=60.0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()

@@ -233,3 +233,42 @@ def test_bad_input_is_one_line_and_exit_2(problems: Path, tmp_path: Path) -> Non
         assert done.returncode == 2, (args, done.stderr)
         assert "Traceback" not in done.stderr, args
         assert done.stderr.strip().count("\n") == 0, (args, done.stderr)
+
+
+def test_the_selection_switches_reach_the_run_and_its_manifest(
+    server: str, problems: Path, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "ablation"
+    switches = [
+        "--selection-rule", "algorithm-1", "--no-mutated-inputs", "--mutations", "2",
+        "--no-input-retry", "--no-sanitize", "--prompt-variant", "short",
+    ]  # fmt: skip
+    done = codestar(*eval_args(problems, server, run_dir, "sstar"), *switches, "--json")
+    assert done.returncode == 0, done.stderr
+    solve = json.loads((run_dir / "manifest.json").read_text())["solve"]
+    assert solve["selection_rule"] == "algorithm-1" and solve["prompt_variant"] == "short"
+    assert solve["mutated_inputs"] is False and solve["mutations"] == 2
+    assert solve["input_retry"] is False and solve["sanitize"] is False
+    # The default run in the same directory is other settings, refused in one line.
+    default = codestar(*eval_args(problems, server, run_dir, "sstar"))
+    assert default.returncode == 2 and "other settings" in default.stderr
+
+
+def test_an_ablation_seeded_with_a_finished_runs_store_reuses_its_samples(
+    server: str, problems: Path, tmp_path: Path
+) -> None:
+    base, ablation = tmp_path / "base", tmp_path / "ablation"
+    first = codestar(*eval_args(problems, server, base, "sstar"))
+    assert first.returncode == 0, first.stderr
+    asked = len(_Handler.requests)
+    ablation.mkdir()
+    (ablation / "run.sqlite").write_bytes((base / "run.sqlite").read_bytes())
+    second = codestar(
+        *eval_args(problems, server, ablation, "sstar"), "--selection-rule", "algorithm-1"
+    )
+    assert second.returncode == 0, second.stderr
+    # Another selection rule over the same pool, inputs and verdicts asks nothing new.
+    assert _Handler.requests[asked:] == []
+    assert (ablation / "generations" / "sstar.json").is_file()
+    manifest = json.loads((ablation / "manifest.json").read_text())
+    assert manifest["solve"]["selection_rule"] == "algorithm-1"

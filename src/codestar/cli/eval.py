@@ -34,7 +34,13 @@ from rich.table import Table
 from codestar.cli.benchmark import load_reported
 from codestar.cli.common import emit_json, stderr, warn
 from codestar.cli.execution import open_executor, ray_option
-from codestar.cli.options import budget_options, llm_config, model_options
+from codestar.cli.options import (
+    budget_options,
+    llm_config,
+    model_options,
+    selection_options,
+    selection_switches,
+)
 from codestar.errors import ConfigError
 from codestar.evaluation.manifest import build_manifest, read_manifest, reconcile, write_manifest
 from codestar.evaluation.results import ResultRow
@@ -397,6 +403,7 @@ _ROLES = ("generator", "debugger", "input_writer", "judge")
 )
 @model_options
 @budget_options
+@selection_options
 @click.option(
     "--path",
     "source_path",
@@ -510,6 +517,12 @@ def eval_command(
     max_total_tokens: int | None,
     max_calls: int | None,
     max_cost: float | None,
+    selection_rule: str,
+    mutated_inputs: bool,
+    mutations: int,
+    input_retry: bool,
+    sanitize: bool,
+    prompt_variant: str,
     source_path: Path | None,
     release: str | None,
     start_date: str | None,
@@ -565,6 +578,14 @@ def eval_command(
         solve=SolveConfig(
             samples=samples,
             rounds=rounds,
+            **selection_switches(
+                selection_rule=selection_rule,
+                mutated_inputs=mutated_inputs,
+                mutations=mutations,
+                input_retry=input_retry,
+                sanitize=sanitize,
+                prompt_variant=prompt_variant,
+            ),
             seed=seed,
             max_tokens=max_tokens,
             inputs=input_count,

@@ -1,4 +1,4 @@
-"""Option groups that several commands share: the models, the budget, the per-test limits.
+"""Option groups that several commands share: the models, the budget, the S* switches.
 
 Each is a decorator adding the same click options with the same help, so `codestar
 solve` and `codestar eval` read models and budgets alike; `llm_config` turns their values
@@ -15,6 +15,7 @@ import click
 
 from codestar.cli.common import config_file_option, server_model
 from codestar.llm.config import LLMConfig, load_config
+from codestar.pipeline.config import PROMPT_VARIANTS, SELECTION_RULES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,3 +119,75 @@ def llm_config(
         max_cost=max_cost,
         max_calls=max_calls,
     )
+
+
+def selection_options(function: F) -> F:
+    """The S* switches of `SolveConfig`, each on by default (for ablations)."""
+    return _apply(
+        function,
+        [
+            click.option(
+                "--selection-rule",
+                type=click.Choice(SELECTION_RULES),
+                default="weighted-wins",
+                show_default=True,
+                help="How S* picks a cluster: 'weighted-wins' (cluster size as votes plus "
+                "the votes of the clusters it beat) or 'algorithm-1' (the paper: most "
+                "wins), e.g. --selection-rule algorithm-1.",
+            ),
+            click.option(
+                "--mutated-inputs/--no-mutated-inputs",
+                default=True,
+                show_default=True,
+                help="Add mutants of the public inputs to the model's inputs for "
+                "clustering and for telling a pair apart.",
+            ),
+            click.option(
+                "--mutations",
+                type=click.IntRange(min=0),
+                default=8,
+                show_default=True,
+                help="How many mutated inputs at most, e.g. --mutations 4.",
+            ),
+            click.option(
+                "--input-retry/--no-input-retry",
+                default=True,
+                show_default=True,
+                help="When fewer than 2 model-written inputs parse, ask once more with a "
+                "stricter prompt.",
+            ),
+            click.option(
+                "--sanitize/--no-sanitize",
+                default=True,
+                show_default=True,
+                help="Drop a functional candidate's top-level asserts and demo calls.",
+            ),
+            click.option(
+                "--prompt-variant",
+                type=click.Choice(PROMPT_VARIANTS),
+                default="default",
+                show_default=True,
+                help="The sampling and debug prompts, e.g. --prompt-variant short.",
+            ),
+        ],
+    )
+
+
+def selection_switches(
+    *,
+    selection_rule: str,
+    mutated_inputs: bool,
+    mutations: int,
+    input_retry: bool,
+    sanitize: bool,
+    prompt_variant: str,
+) -> dict[str, Any]:
+    """The `SolveConfig` fields that `selection_options` set."""
+    return {
+        "selection_rule": selection_rule,
+        "mutated_inputs": mutated_inputs,
+        "mutations": mutations,
+        "input_retry": input_retry,
+        "sanitize": sanitize,
+        "prompt_variant": prompt_variant,
+    }

@@ -35,7 +35,13 @@ from codestar.cli.common import (
     stderr,
     warn,
 )
-from codestar.cli.options import budget_options, llm_config, model_options
+from codestar.cli.options import (
+    budget_options,
+    llm_config,
+    model_options,
+    selection_options,
+    selection_switches,
+)
 from codestar.cli.progress import SolveProgress, summary_lines
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
@@ -225,6 +231,7 @@ def _meter(local: LocalBackend | None) -> CpuMeter | None:
     "e.g. --run-dir runs/p1. Default: nothing is stored.",
 )
 @budget_options
+@selection_options
 @click.option(
     "--json",
     "as_json",
@@ -301,6 +308,12 @@ def solve(
     max_total_tokens: int | None,
     max_calls: int | None,
     max_cost: float | None,
+    selection_rule: str,
+    mutated_inputs: bool,
+    mutations: int,
+    input_retry: bool,
+    sanitize: bool,
+    prompt_variant: str,
     as_json: bool,
     out: Path | None,
     report_file: Path | None,
@@ -318,6 +331,14 @@ def solve(
     config = SolveConfig(
         samples=samples,
         rounds=rounds,
+        **selection_switches(
+            selection_rule=selection_rule,
+            mutated_inputs=mutated_inputs,
+            mutations=mutations,
+            input_retry=input_retry,
+            sanitize=sanitize,
+            prompt_variant=prompt_variant,
+        ),
         seed=seed,
         max_tokens=max_tokens,
         inputs=input_count,
