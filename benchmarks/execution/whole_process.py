@@ -62,7 +62,7 @@ def write_inputs(workload: Workload, folder: Path) -> tuple[Path, Path, list[str
             {
                 "question_id": question_id,
                 "question_title": bench.name,
-                "question_content": "",
+                "question_content": f"Workload (a) program {bench.name}.",
                 "platform": bench.name.split("/", 1)[0],
                 "contest_id": "",
                 "contest_date": "2023-08-01T00:00:00",
@@ -81,6 +81,17 @@ def write_inputs(workload: Workload, folder: Path) -> tuple[Path, Path, list[str
     problems_file.write_text("".join(json.dumps(p) + "\n" for p in problems), encoding="utf-8")
     generations_file.write_text(json.dumps(generations), encoding="utf-8")
     return problems_file, generations_file, ids
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    """The children's environment: this one, with bytecode caching left on.
+
+    Some machines set ``PYTHONDONTWRITEBYTECODE``; a user's installation has its
+    ``.pyc`` files, so both sides get them (the first, untimed warm-up run writes them).
+    """
+    environment = {**os.environ, **extra}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environment
 
 
 def _timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, str]:
@@ -106,7 +117,7 @@ def run_codestar(
         codestar, "grade", "--problems", str(problems), "--generations", str(generations),
         "--workers", str(workers), "--timeout", str(timeout), "--json",
     ]  # fmt: skip
-    wall, stdout = _timed(command, cwd=scratch, env=dict(os.environ))
+    wall, stdout = _timed(command, cwd=scratch, env=_environment())
     results = json.loads(stdout)["results"]
     return wall, {qid: bool(row[0]) for qid, row in results.items()}
 
@@ -122,8 +133,7 @@ def run_livecodebench(
         "--generations", str(generations), "--answer", str(answer),
         "--workers", str(workers), "--timeout", str(timeout),
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    wall, _ = _timed(command, cwd=scratch, env=env)
+    wall, _ = _timed(command, cwd=scratch, env=_environment(PYTHONPATH=str(REPO_ROOT)))
     passed = json.loads(answer.read_text(encoding="utf-8"))
     return wall, {qid: bool(value) for qid, value in passed.items()}
 
@@ -180,6 +190,11 @@ def measure(workload: Workload, lcb_path: Path, *, workers: int, repeat: int) ->
     with tempfile.TemporaryDirectory(prefix="codestar-whole-") as folder:
         scratch = Path(folder)
         problems, generations, ids = write_inputs(workload, scratch)
+        # One untimed run of each first: bytecode caches and the page cache.
+        run_codestar(problems, generations, workers=workers, timeout=timeout, scratch=scratch)
+        run_livecodebench(
+            problems, generations, lcb_path, workers=workers, timeout=timeout, scratch=scratch
+        )
         for _ in range(repeat):
             wall, ours = run_codestar(
                 problems, generations, workers=workers, timeout=timeout, scratch=scratch

@@ -75,6 +75,7 @@ def open_executor(
         from codestar.execution.engine import Engine
 
         with Engine(workers=workers, limits=limits, gate=gate, cache=cache) as engine:
+            engine.start(wait=False)  # the workers start while the command loads its problems
             yield engine
         return
     from codestar.distributed import open_ray_executor

@@ -237,11 +237,24 @@ class Engine:
 
     # -- life cycle
 
-    def _start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
+        """Start the workers now rather than at the first job (idempotent).
+
+        With ``wait=False`` it returns at once and the workers start in the background
+        (a command starts them before it loads its problems); the first job, or
+        `isolation`, then waits for them and raises `SandboxError` if they could not start.
+        """
+        if wait:
+            self._start()
+        else:
+            self._launch()
+
+    def _launch(self) -> None:
+        """Start the worker threads, each of which starts its worker; do not wait."""
         with self._lock:
             if self._closed:
                 raise SandboxError("the execution engine is closed")
-            if self._started:
+            if self._threads:
                 return
             # Each worker is started by the thread that serves it: a worker dies with the
             # thread that started it (its parent-death signal), so that thread must live.
@@ -252,7 +265,13 @@ class Engine:
                 )
                 thread.start()
                 self._threads.append(thread)
-            self._first_ready.wait()
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        self._launch()
+        self._first_ready.wait()
+        with self._lock:
             if self._start_error is not None:
                 self._closed = True
                 self._queue.put(_STOP)
