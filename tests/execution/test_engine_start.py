@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from codestar.execution.engine import Engine
 from codestar.execution.types import Limits, Program
@@ -16,10 +17,10 @@ def _children() -> set[int]:
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
-                fields = open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()
+                stat = Path(f"/proc/{name}/stat").read_text()
             except OSError:
                 continue
-            if int(fields[1]) == me:
+            if int(stat.rsplit(")", 1)[1].split()[1]) == me:
                 found.add(int(name))
     return found
 
