@@ -459,7 +459,8 @@ _ROLES = ("generator", "debugger", "input_writer", "judge")
     "--concurrency",
     type=click.IntRange(min=1),
     default=None,
-    help="Problems in flight at once (default: 4 on the embedded model, 16 otherwise).",
+    help="Problems in flight at once (default: 8 on the embedded model, twice its slots, "
+    "so that some problem always has a request ready; 16 otherwise).",
 )
 @click.option(
     "--problem-timeout",
@@ -591,7 +592,7 @@ def eval_command(
             inputs=input_count,
             limits=Limits(timeout_s=timeout) if timeout is not None else None,
         ),
-        concurrency=concurrency or (4 if local else 16),
+        concurrency=concurrency or (8 if local else 16),
         problem_timeout_s=problem_timeout,
         grade_pool=pool,
     )
