@@ -130,6 +130,33 @@ def test_functional_tolerance() -> None:
     assert not functional_outputs_match("[1.0]", "1.0", TOLERANT)
 
 
+def test_an_absolute_and_a_relative_tolerance_follow_numpys_allclose() -> None:
+    allclose = GradingRule(float_tolerance=1e-4, relative_tolerance=1e-7)
+    # |a - e| <= 1e-4 + 1e-7 * |e|: the absolute part dominates for small values...
+    assert functional_outputs_match("62.8318", "62.83", allclose) is False  # off by 1.8e-3
+    assert functional_outputs_match("62.83005", "62.83", allclose)
+    assert stdin_outputs_match("1.00009", "1", allclose)
+    assert not stdin_outputs_match("1.0002", "1", allclose)
+    # ...the relative part for large ones; one tolerance as both would accept far more.
+    assert functional_outputs_match("1000000.05", "1000000", allclose)  # 1e-4 + 0.1
+    assert not functional_outputs_match("1000000.5", "1000000", allclose)
+    assert functional_outputs_match("1000000.5", "1000000", GradingRule(float_tolerance=1e-4))
+    with pytest.raises(ValueError, match="needs float_tolerance"):
+        GradingRule(relative_tolerance=1e-7)
+    with pytest.raises(ValueError, match="finite"):
+        GradingRule(float_tolerance=float("nan"))
+
+
+def test_an_unordered_rule_compares_list_results_as_sets() -> None:
+    unordered = GradingRule(unordered=True)
+    assert functional_outputs_match("[3, 1, 2]", "[1, 2, 3]", unordered)
+    assert functional_outputs_match("[1, 1, 2]", "[2, 1]", unordered)  # sets, as EvalPlus
+    assert functional_outputs_match('[[1, "a"], 2.0]', '[2, [1, "a"]]', unordered)
+    assert not functional_outputs_match("[1, 2]", "[1, 2, 3]", unordered)
+    assert not functional_outputs_match("[3, 1, 2]", "[1, 2, 3]")  # in order by default
+    assert not functional_outputs_match("3", "[3]", unordered)
+
+
 def test_equal_lines_skip_decimal_work() -> None:
     # 200,000 equal lines plus one numeric difference: fast because only one line parses.
     lines = "\n".join(str(i) for i in range(200_000))

@@ -60,6 +60,8 @@ __all__ = [
 # Bump when what a preparation produces changes, so old cache entries are not reused.
 _VERSION = 1
 _DEFAULT_ATOL = 1e-6
+#: EvalPlus's relative tolerance (its np.allclose call).
+_EVALPLUS_RTOL = 1e-7
 _MAX_OUTPUT = 16 * 1024 * 1024
 REFERENCE_LIMITS = Limits(timeout_s=30.0, captured_chars=_MAX_OUTPUT, output_bytes=4 * _MAX_OUTPUT)
 """Limits for reference solutions: generous time, and outputs kept whole."""
@@ -179,14 +181,20 @@ def grading_rule(problem: Problem) -> GradingRule:
     """The rule to grade this problem's hidden tests with.
 
     >>> grading_rule(Problem("p", "s", ProblemKind.STDIN, metadata={"atol": 0}))
-    GradingRule(float_tolerance=1e-06)
+    GradingRule(float_tolerance=1e-06, relative_tolerance=1e-07)
     """
     tolerance = problem.metadata.get("float_tolerance")
     if isinstance(tolerance, int | float) and tolerance > 0:
         return GradingRule(float_tolerance=float(tolerance))
     atol = problem.metadata.get("atol")
     if isinstance(atol, int | float):
-        return GradingRule(float_tolerance=float(atol) if atol > 0 else _DEFAULT_ATOL)
+        # EvalPlus: np.allclose(out, exp, rtol=1e-07, atol=atol), 1e-6 when atol is 0;
+        # its set-equality MBPP tasks compare set(out) == set(exp).
+        absolute = float(atol) if atol > 0 else _DEFAULT_ATOL
+        unordered = problem.metadata.get("evalplus_oracle") == "set"
+        return GradingRule(
+            float_tolerance=absolute, relative_tolerance=_EVALPLUS_RTOL, unordered=unordered
+        )
     return GradingRule()
 
 

@@ -100,6 +100,8 @@ class _Job:
             "has_expected": [t.expected is not None for t in self.tests],
             "stop_on_failure": self.stop_on_failure,
             "float_tolerance": self.rule.float_tolerance,
+            "relative_tolerance": self.rule.relative_tolerance,
+            "unordered": self.rule.unordered,
             "limits": {
                 "timeout_s": limits.timeout_s,
                 "cpu_s": limits.effective_cpu_s,

@@ -12,8 +12,11 @@ This is LiveCodeBench's rule, restated (see ``docs/grading.md`` for worked examp
   equals ``1``).
 
 ``GradingRule.float_tolerance`` opts in to comparing numbers within an absolute *or*
-relative tolerance (``math.isclose``); in stdin mode a line then matches token by token,
-each pair equal as text or both numbers within tolerance.
+relative tolerance (``math.isclose``), or, with ``relative_tolerance`` too, within
+``float_tolerance + relative_tolerance * |expected|`` (NumPy's ``allclose``, EvalPlus's
+rule); in stdin mode a line then matches token by token, each pair equal as text or
+both numbers within tolerance. ``GradingRule.unordered`` compares a functional list
+result with the expected list as sets.
 
 The functions never raise on garbage: output that cannot be read is a mismatch. They do
 not run programs or decide verdicts other than right versus wrong; that is the engine's
@@ -76,16 +79,16 @@ def stdin_outputs_match(actual: str, expected: str, rule: GradingRule = _DEFAULT
     expected_lines = expected.split("\n")
     if len(actual_lines) != len(expected_lines):
         return False
-    tolerance = rule.float_tolerance
+    exact = rule.float_tolerance is None
     for actual_line, expected_line in zip(actual_lines, expected_lines, strict=True):
         actual_line = actual_line.strip()
         expected_line = expected_line.strip()
         if actual_line == expected_line:
             continue
-        if tolerance is None:
+        if exact:
             if not _lines_equal_as_decimals(actual_line, expected_line):
                 return False
-        elif not _lines_close(actual_line, expected_line, tolerance):
+        elif not _lines_close(actual_line, expected_line, rule):
             return False
     return True
 
@@ -101,12 +104,21 @@ def functional_outputs_match(actual: str, expected: str, rule: GradingRule = _DE
     if actual_value is _UNREADABLE or expected_value is _UNREADABLE:
         return False
     try:
+        if rule.unordered and isinstance(actual_value, list) and isinstance(expected_value, list):
+            return _as_set(actual_value) == _as_set(expected_value)
         if rule.float_tolerance is None:
             return bool(actual_value == expected_value)
-        return _values_close(actual_value, expected_value, rule.float_tolerance)
+        return _values_close(actual_value, expected_value, rule)
     except RecursionError:
         # A value nested deeper than the interpreter can compare is garbage, not a crash.
         return False
+
+
+def _as_set(values: list[Any]) -> set[str]:
+    """A list's elements as a set, each by its canonical JSON (1 and 1.0 are one element)."""
+    return {
+        json.dumps(float(v) if _is_number(v) else v, sort_keys=True, default=str) for v in values
+    }
 
 
 def _parse_decimal(token: str) -> Decimal | None:
@@ -134,7 +146,7 @@ def _lines_equal_as_decimals(actual_line: str, expected_line: str) -> bool:
     return True
 
 
-def _numbers_close(actual: Decimal, expected: Decimal, tolerance: float) -> bool:
+def _numbers_close(actual: Decimal, expected: Decimal, rule: GradingRule) -> bool:
     if actual == expected:
         return True
     actual_float = float(actual)
@@ -142,10 +154,14 @@ def _numbers_close(actual: Decimal, expected: Decimal, tolerance: float) -> bool
     # Beyond float range both become inf and isclose would call them equal.
     if not (math.isfinite(actual_float) and math.isfinite(expected_float)):
         return False
-    return math.isclose(actual_float, expected_float, rel_tol=tolerance, abs_tol=tolerance)
+    absolute = rule.float_tolerance or 0.0
+    if rule.relative_tolerance is None:
+        return math.isclose(actual_float, expected_float, rel_tol=absolute, abs_tol=absolute)
+    bound = absolute + rule.relative_tolerance * abs(expected_float)
+    return abs(actual_float - expected_float) <= bound
 
 
-def _lines_close(actual_line: str, expected_line: str, tolerance: float) -> bool:
+def _lines_close(actual_line: str, expected_line: str, rule: GradingRule) -> bool:
     actual_tokens = actual_line.split()
     expected_tokens = expected_line.split()
     if len(actual_tokens) != len(expected_tokens):
@@ -157,7 +173,7 @@ def _lines_close(actual_line: str, expected_line: str, tolerance: float) -> bool
         expected_number = _parse_decimal(expected_token)
         if actual_number is None or expected_number is None:
             return False
-        if not _numbers_close(actual_number, expected_number, tolerance):
+        if not _numbers_close(actual_number, expected_number, rule):
             return False
     return True
 
@@ -187,23 +203,23 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
-def _values_close(actual: Any, expected: Any, tolerance: float) -> bool:
+def _values_close(actual: Any, expected: Any, rule: GradingRule) -> bool:
     if _is_number(actual) and _is_number(expected):
         if actual == expected:
             return True
         if isinstance(actual, float) or isinstance(expected, float):
             try:
-                return _numbers_close(Decimal(actual), Decimal(expected), tolerance)
+                return _numbers_close(Decimal(actual), Decimal(expected), rule)
             except (ValueError, ArithmeticError):
                 # NaN or infinity on one side: only plain equality (already false) counts.
                 return False
         return False
     if isinstance(actual, list) and isinstance(expected, list):
         return len(actual) == len(expected) and all(
-            _values_close(a, e, tolerance) for a, e in zip(actual, expected, strict=True)
+            _values_close(a, e, rule) for a, e in zip(actual, expected, strict=True)
         )
     if isinstance(actual, dict) and isinstance(expected, dict):
         return actual.keys() == expected.keys() and all(
-            _values_close(actual[key], expected[key], tolerance) for key in actual
+            _values_close(actual[key], expected[key], rule) for key in actual
         )
     return bool(actual == expected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -87,10 +88,25 @@ class GradingRule:
     """How an output is compared with the expected one (see `codestar.execution.grading`).
 
     The default is LiveCodeBench's rule: exact decimal equality for numbers.
-    ``float_tolerance`` (absolute and relative) is opt-in.
+    ``float_tolerance`` is opt-in: alone, numbers match within it as an absolute *or* a
+    relative tolerance (``math.isclose``). With ``relative_tolerance`` as well, they
+    match when ``|a - e| <= float_tolerance + relative_tolerance * |e|``, NumPy's
+    ``allclose`` rule, the one EvalPlus grades with (``atol``, ``rtol=1e-7``).
+    ``unordered`` compares a functional result that is a list with the expected list
+    as sets (EvalPlus's set-equality tasks: ``set(out) == set(exp)``).
     """
 
     float_tolerance: float | None = None
+    relative_tolerance: float | None = None
+    unordered: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("float_tolerance", "relative_tolerance"):
+            value = getattr(self, name)
+            if value is not None and not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        if self.relative_tolerance is not None and self.float_tolerance is None:
+            raise ValueError("relative_tolerance needs float_tolerance (the absolute part)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,7 +98,11 @@ class JobRunner:
         self.verdicts = Verdicts(
             kind=self.kind,
             expected=self.expected,
-            rule=GradingRule(float_tolerance=job.get("float_tolerance")),
+            rule=GradingRule(
+                float_tolerance=job.get("float_tolerance"),
+                relative_tolerance=job.get("relative_tolerance"),
+                unordered=bool(job.get("unordered")),
+            ),
             captured_chars=self.limits.captured_chars,
             timeout_s=self.limits.timeout_s,
         )

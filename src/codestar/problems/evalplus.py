@@ -14,10 +14,10 @@ canonical solution is the body that completes the prompt; MBPP+'s is a whole pro
   does with its ground truth.
 
 Comparison follows EvalPlus where the engine can express it (see docs/problems.md):
-``metadata["atol"]`` becomes a float tolerance (``1e-6`` when ``atol`` is 0, as EvalPlus
-enforces for float outputs); tuples and lists are both JSON arrays here. The MBPP tasks
+``metadata["atol"]`` becomes EvalPlus's ``np.allclose`` rule (``atol``, ``1e-6`` when it
+is 0, and ``rtol=1e-7``); tuples and lists are both JSON arrays here. The MBPP tasks
 EvalPlus grades with a special oracle (set equality, "not None") are marked in
-``metadata["evalplus_oracle"]``. Set-equality tasks are graded by plain comparison. For
+``metadata["evalplus_oracle"]``. Set-equality tasks are graded as sets. For
 "not None" tasks EvalPlus's ground truth is ``reference(...) is not None`` (the reference
 returns a ``re.Match``), so the reference solution here is wrapped to return exactly that
 and a candidate returning a boolean is graded as EvalPlus grades it.
