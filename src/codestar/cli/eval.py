@@ -346,13 +346,7 @@ async def _run(
                     )
                     await asyncio.sleep(0.5)
 
-            backends = session.backends
-            models = Models(
-                backends.generator,
-                debugger=backends.debugger,
-                input_writer=backends.input_writer,
-                judge=backends.judge,
-            )
+            models = Models.of(session.backends)
             with view.shown():
                 ticker = asyncio.create_task(tick())
                 try:

@@ -134,15 +134,8 @@ async def _run(
         if session.local:
             # The embedded model and the sandbox take turns on the CPU.
             gate = shared_arbiter().execution
-        backends = session.backends
-        watched = {
-            role: WatchedBackend(backends.for_role(role), progress.activity) for role in ROLES
-        }
-        models = Models(
-            watched["generator"],
-            debugger=watched["debugger"],
-            input_writer=watched["input_writer"],
-            judge=watched["judge"],
+        models = Models.of(session.backends).map(
+            lambda backend: WatchedBackend(backend, progress.activity)
         )
 
         local = _local_backend(session)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from codestar.errors import BudgetExceededError
 from codestar.llm.backend import Backend
 from codestar.llm.types import Completion, CompletionRequest
-from codestar.pipeline.config import ROLES, Models
+from codestar.pipeline.config import Models
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +69,4 @@ class DeadlineBackend:
 
 def with_deadline(models: Models, deadline: Deadline) -> Models:
     """``models`` with every role's backend behind ``deadline`` (shared ones stay shared)."""
-    wrapped: dict[int, DeadlineBackend] = {}
-
-    def wrap(backend: Backend) -> DeadlineBackend:
-        key = id(backend)
-        if key not in wrapped:
-            wrapped[key] = DeadlineBackend(backend, deadline)
-        return wrapped[key]
-
-    roles = {role: wrap(models.for_role(role)) for role in ROLES}
-    return Models(
-        roles["generator"],
-        debugger=roles["debugger"],
-        input_writer=roles["input_writer"],
-        judge=roles["judge"],
-    )
+    return models.map(lambda backend: DeadlineBackend(backend, deadline))

@@ -181,7 +181,7 @@ def grading_rule(problem: Problem) -> GradingRule:
     """The rule to grade this problem's hidden tests with.
 
     >>> grading_rule(Problem("p", "s", ProblemKind.STDIN, metadata={"atol": 0}))
-    GradingRule(float_tolerance=1e-06, relative_tolerance=1e-07)
+    GradingRule(float_tolerance=1e-06, relative_tolerance=1e-07, unordered=False)
     """
     tolerance = problem.metadata.get("float_tolerance")
     if isinstance(tolerance, int | float) and tolerance > 0:

@@ -16,8 +16,9 @@ This module does not open backends (see `codestar.llm.spec`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
@@ -154,6 +155,40 @@ class Models:
             raise ConfigError(f"unknown role {role!r}; valid roles: {', '.join(ROLES)}")
         chosen: Backend | None = getattr(self, role)
         return chosen if chosen is not None else self.generator
+
+    @classmethod
+    def of(cls, roles: Any) -> Models:
+        """The models of anything with a ``for_role(role)`` method (e.g. a session's
+        `RoleBackends`)."""
+        return cls(
+            roles.for_role("generator"),
+            debugger=roles.for_role("debugger"),
+            input_writer=roles.for_role("input_writer"),
+            judge=roles.for_role("judge"),
+        )
+
+    def map(self, wrap: Callable[[Backend], Backend]) -> Models:
+        """Every role's backend through ``wrap``; roles that share a backend still share
+        one (``wrap`` is called once per distinct backend).
+
+        >>> from codestar.llm.scripted import ScriptedBackend
+        >>> models = Models(ScriptedBackend(["x"])).map(lambda b: ScriptedBackend(["y"]))
+        >>> models.for_role("judge") is models.for_role("generator")
+        True
+        """
+        wrapped: dict[int, Backend] = {}
+
+        def once(backend: Backend) -> Backend:
+            if id(backend) not in wrapped:
+                wrapped[id(backend)] = wrap(backend)
+            return wrapped[id(backend)]
+
+        return Models(
+            once(self.generator),
+            debugger=once(self.for_role("debugger")),
+            input_writer=once(self.for_role("input_writer")),
+            judge=once(self.for_role("judge")),
+        )
 
     def distinct(self) -> tuple[Backend, ...]:
         """Every distinct backend, once each (to close them)."""
