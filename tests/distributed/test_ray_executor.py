@@ -15,7 +15,7 @@ import pytest
 
 from codestar.distributed.executor import RayExecutor
 from codestar.errors import SandboxError
-from codestar.execution.engine import Engine, _Job
+from codestar.execution.engine import Engine, Job
 from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
 from codestar.llm.store import RunStore
 from codestar.problems.model import ProblemKind, TestCase
@@ -118,7 +118,7 @@ def test_a_run_store_filled_by_a_local_engine_answers_the_ray_executor(
             new = (TestCase("99\n", "198\n"),)
             assert executor.run(DOUBLE, new).passed
             assert executor.stats().dispatched == 1
-        key = _Job(DOUBLE, new, LIMITS, GradingRule(), stop_on_failure=False).cache_key()
+        key = Job(DOUBLE, new, LIMITS, GradingRule(), stop_on_failure=False).cache_key()
         assert store.get_execution(key)["passed"] is True
         assert len(store.calls()) == 0  # executions only; no model call was made
 

@@ -40,7 +40,7 @@ from typing import Any
 from codestar.distributed.cluster import connect, live_nodes, require_ray
 from codestar.distributed.node import NodeIsolation, actor_class, check_uniform, node_isolation
 from codestar.errors import CodestarError, SandboxError
-from codestar.execution.engine import ExecutionCache, _Job
+from codestar.execution.engine import ExecutionCache, Job
 from codestar.execution.isolation import IsolationMode
 from codestar.execution.types import GradingRule, Limits, Program, ProgramResult
 from codestar.problems.model import ProblemKind, TestCase
@@ -77,7 +77,7 @@ class _Slot:
         self.alive = True
 
 
-def execution_key(job: _Job) -> str:
+def execution_key(job: Job) -> str:
     """The run store key of a job: the local engine's, so the two share executions."""
     return job.cache_key()
 
@@ -237,7 +237,7 @@ class RayExecutor:
             raise ValueError("a functional program needs an entry point")
         if self._closed:
             raise SandboxError("the Ray executor is closed")
-        job = _Job(
+        job = Job(
             program=program,
             tests=tuple(tests),
             limits=limits or self.limits,
@@ -271,7 +271,7 @@ class RayExecutor:
 
     # -- dispatch (on the executor's own event loop)
 
-    async def _execute(self, job: _Job) -> ProgramResult:
+    async def _execute(self, job: Job) -> ProgramResult:
         key = execution_key(job) if self.cache is not None else ""
         if self.cache is not None:
             cached = self.cache.get_execution(key)
@@ -284,7 +284,7 @@ class RayExecutor:
             self.cache.put_execution(key, result.to_dict())
         return result
 
-    async def _dispatch(self, job: _Job) -> ProgramResult:
+    async def _dispatch(self, job: Job) -> ProgramResult:
         tests = self._tests_argument(job.tests)
         lost, unavailable = _failure_kinds(self._ray.exceptions)
         for attempt in range(MAX_RESUBMISSIONS + 1):

@@ -69,7 +69,13 @@ UID_BASE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
+class Job:
+    """One unit of work for a worker: a program, its tests, its limits and rule.
+
+    `cache_key` names the outcome (what executors and run stores key executions by);
+    `frame` is what travels to the worker.
+    """
+
     program: Program
     tests: tuple[TestCase, ...]
     limits: Limits
@@ -309,7 +315,7 @@ class Engine:
             except BaseException as error:
                 future.set_exception(error)
 
-    def _execute(self, slot: int, job: _Job) -> ProgramResult:
+    def _execute(self, slot: int, job: Job) -> ProgramResult:
         key = job.cache_key() if self.cache is not None else ""
         if self.cache is not None:
             cached = self.cache.get_execution(key)
@@ -320,7 +326,7 @@ class Engine:
             self.cache.put_execution(key, result.to_dict())
         return result
 
-    def _execute_on_worker(self, slot: int, job: _Job) -> ProgramResult:
+    def _execute_on_worker(self, slot: int, job: Job) -> ProgramResult:
         message, blobs = job.frame(next(self._ids))
         for _attempt in range(2):
             worker = self._handles[slot]
@@ -402,7 +408,7 @@ class Engine:
         if program.kind is ProblemKind.FUNCTIONAL and not program.entry_point:
             raise ValueError("a functional program needs an entry point")
         self._start()
-        job = _Job(
+        job = Job(
             program=program,
             tests=tuple(tests),
             limits=limits or self.limits,
