@@ -4,9 +4,9 @@
 
 Prints pass@1 per method with its 95% interval and the gain over ``--baseline``
 (absolute points and relative, the way the paper's Table 1 reads), the pool's oracle
-pass@N, model calls (new and reused) and tokens, the paired wins and losses of the
-first method against each other one, and the exact command and settings from the
-manifest. It reads `summary.json` and `manifest.json` only.
+pass@N and that of the undebugged samples, model calls (new and reused) and tokens,
+the paired wins and losses of the first method against each other one, and the exact
+command and settings from the manifest. It reads `summary.json` and `manifest.json` only.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ def table(run_dir: Path, baseline: str) -> str:
         f"seed {manifest['solve']['seed']}; codestar {manifest['codestar_version']} "
         f"({manifest.get('git_commit') or 'no git commit'}).",
         "",
-        f"| method | pass@1 % [95% CI] | vs {baseline} | pool pass@N % | new calls | "
-        "reused calls | tokens |",
-        "|---|---|---|---|---|---|---|",
+        f"| method | pass@1 % [95% CI] | vs {baseline} | pool pass@N % | "
+        "undebugged samples pass@N % | new calls | reused calls | tokens |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, data in methods.items():
         rate = data["pass_at_1"].get("rate")
@@ -51,7 +51,8 @@ def table(run_dir: Path, baseline: str) -> str:
             gain = f"{100 * (rate - base):+.1f} pts{relative}"
         lines.append(
             f"| {name} | {_rate(data['pass_at_1'])} | {gain} | {_rate(data['pass_at_n'])} | "
-            f"{data['new_calls']} | {data['reused_calls']} | "
+            f"{_rate(data.get('pass_at_n_samples') or {})} | {data['new_calls']} | "
+            f"{data['reused_calls']} | "
             f"{data['total_usage']['total_tokens']:,} |"
         )
     if summary.get("paired"):

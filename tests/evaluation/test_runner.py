@@ -242,3 +242,22 @@ def test_a_server_that_cannot_be_reached_stops_the_run_and_keeps_finished_rows(
         run(engine, ScriptedBackend(answer), ["sstar"], tmp_path, problems)
     kept = ResultsFile(tmp_path).read()
     assert [r.problem_id for r in kept] == ["p0"] and not any(r.error for r in kept)
+
+
+def test_the_undebugged_samples_have_their_own_oracle(engine: Engine) -> None:
+    broken = "a, b = map(int, input().split())\nprint(a - b)\n"  # fails the public test
+
+    def answer(request: CompletionRequest) -> str:
+        if request.stage == "generate":  # p0's samples are right, the others' need a fix
+            return fenced(RIGHT if request.problem_id == "p0" else broken)
+        if request.stage == "debug":
+            return fenced(RIGHT)
+        return answers(set())(request)
+
+    evaluation = run(engine, ScriptedBackend(answer), ["sstar"], problems=PROBLEMS[:3])
+    summary = evaluation.summary.method("sstar")
+    assert (summary.pass_at_n.passed, summary.pass_at_n_samples.passed) == (3, 1)
+    rows = {row.problem_id: row for row in evaluation.rows}
+    assert rows["p0"].samples_passed == 1 and rows["p1"].samples_passed == 0
+    assert rows["p1"].pool_passed == 1 and rows["p1"].passed
+    assert summary.to_dict()["pass_at_n_samples"]["passed"] == 1

@@ -75,7 +75,9 @@ class ResultRow:
     ``passed`` is ``None`` when nothing could be graded: the problem has no hidden tests
     (``hidden_tests == 0``) or the method ended in an ``error``. ``pool_passed`` counts
     the distinct candidate programs of the pool that pass the hidden tests (``None``
-    when not graded); ``pool_size`` is how many candidates there were. ``stopped`` says
+    when not graded); ``pool_size`` is how many candidates there were;
+    ``samples_passed`` counts the distinct *undebugged* samples (each candidate's first
+    program) that pass, the ceiling before debugging. ``stopped`` says
     why the method stopped early (a budget, the problem's time limit) and selected from
     what had finished. ``uses_hidden_tests`` marks a bound (the oracle), not a selector.
     """
@@ -93,6 +95,7 @@ class ResultRow:
     candidates_passing_public: int = 0
     pool_size: int = 0
     pool_passed: int | None = None
+    samples_passed: int | None = None
     clusters: int = 0
     comparisons: int = 0
     selection_rule: str = ""
@@ -111,6 +114,11 @@ class ResultRow:
     def pool_solved(self) -> bool | None:
         """Whether any candidate of the pool passes (pass@N), ``None`` if not graded."""
         return None if self.pool_passed is None else self.pool_passed > 0
+
+    @property
+    def samples_solved(self) -> bool | None:
+        """Whether any undebugged sample passes (pass@N before debugging)."""
+        return None if self.samples_passed is None else self.samples_passed > 0
 
     @property
     def total_usage(self) -> StageUsage:

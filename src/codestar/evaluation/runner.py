@@ -300,18 +300,25 @@ async def _graded_row(
 ) -> ResultRow:
     selected = result.selected
     pool = list(dict.fromkeys(c.code for c in result.candidates if c.code is not None))
+    firsts = dict.fromkeys(_first_program(c) for c in result.candidates)
+    samples = [code for code in firsts if code is not None]
     graded = bool(problem.hidden_tests)
     passed: bool | None = None
     hidden_passed = 0
     pool_passed: int | None = None
+    samples_passed: int | None = None
     if graded:
         if result.program is not None:
             passed, hidden_passed = await grader.grade(problem, result.program)
         else:
             passed = False
         if grade_pool:
+            # The grader keeps each distinct program's verdict: a sample that debugging
+            # did not change is graded once for both counts.
             outcomes = await Run.gather(*(grader.grade(problem, code) for code in pool))
             pool_passed = sum(ok for ok, _ in outcomes)
+            sampled = await Run.gather(*(grader.grade(problem, code) for code in samples))
+            samples_passed = sum(ok for ok, _ in sampled)
     return _replace(
         base,
         passed=passed,
@@ -321,6 +328,7 @@ async def _graded_row(
         candidates_passing_public=sum(c.passed for c in result.candidates),
         pool_size=len(result.candidates),
         pool_passed=pool_passed,
+        samples_passed=samples_passed,
         clusters=len(result.clusters),
         comparisons=len(result.comparisons),
         selection_rule=result.selection.rule,
@@ -329,6 +337,11 @@ async def _graded_row(
         stopped=result.stopped,
         uses_hidden_tests=bool(getattr(result, "uses_hidden_tests", result.method == "oracle")),
     )
+
+
+def _first_program(candidate: Any) -> str | None:
+    """The program of a candidate's first round that had one: the undebugged sample."""
+    return next((r.code for r in candidate.rounds if r.code is not None), None)
 
 
 def _base_row(problem: Problem, method: str) -> ResultRow:

@@ -82,6 +82,8 @@ class MethodSummary:
     errors: tuple[str, ...]
     stopped: tuple[str, ...]
     uses_hidden_tests: bool = False
+    #: oracle pass@N of the undebugged samples (each candidate's first program)
+    pass_at_n_samples: Rate = Rate(0, 0)
 
     @property
     def total_usage(self) -> StageUsage:
@@ -94,6 +96,7 @@ class MethodSummary:
             "problems": self.problems,
             "pass_at_1": self.pass_at_1.to_dict(),
             "pass_at_n": self.pass_at_n.to_dict(),
+            "pass_at_n_samples": self.pass_at_n_samples.to_dict(),
             "by_difficulty": {k: v.to_dict() for k, v in self.by_difficulty.items()},
             "by_platform": {k: v.to_dict() for k, v in self.by_platform.items()},
             "usage": {stage: usage.to_dict() for stage, usage in self.usage.items()},
@@ -182,6 +185,7 @@ def _method_summary(method: str, rows: Sequence[ResultRow]) -> MethodSummary:
         problems=len(rows),
         pass_at_1=_rate(row.passed for row in rows),
         pass_at_n=_rate(row.pool_solved for row in rows),
+        pass_at_n_samples=_rate(row.samples_solved for row in rows),
         by_difficulty={k: _rate(v) for k, v in sorted(difficulty.items())},
         by_platform={k: _rate(v) for k, v in sorted(platform.items())},
         usage=usage,
