@@ -39,7 +39,6 @@ from codestar.cli.options import (
     llm_config,
     model_options,
     selection_options,
-    selection_switches,
 )
 from codestar.errors import ConfigError
 from codestar.evaluation.manifest import build_manifest, read_manifest, reconcile, write_manifest
@@ -512,12 +511,7 @@ def eval_command(
     max_total_tokens: int | None,
     max_calls: int | None,
     max_cost: float | None,
-    selection_rule: str,
-    mutated_inputs: bool,
-    mutations: int,
-    input_retry: bool,
-    sanitize: bool,
-    prompt_variant: str,
+    switches: dict[str, Any],
     source_path: Path | None,
     release: str | None,
     start_date: str | None,
@@ -573,14 +567,7 @@ def eval_command(
         solve=SolveConfig(
             samples=samples,
             rounds=rounds,
-            **selection_switches(
-                selection_rule=selection_rule,
-                mutated_inputs=mutated_inputs,
-                mutations=mutations,
-                input_retry=input_retry,
-                sanitize=sanitize,
-                prompt_variant=prompt_variant,
-            ),
+            **switches,
             seed=seed,
             max_tokens=max_tokens,
             inputs=input_count,

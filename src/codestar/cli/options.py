@@ -7,9 +7,10 @@ into an `LLMConfig` (the config file with the flags on top).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -121,10 +122,31 @@ def llm_config(
     )
 
 
+#: The `SolveConfig` fields that `selection_options` set.
+SWITCHES = (
+    "selection_rule",
+    "mutated_inputs",
+    "mutations",
+    "input_retry",
+    "sanitize",
+    "prompt_variant",
+)
+
+
 def selection_options(function: F) -> F:
-    """The S* switches of `SolveConfig`, each on by default (for ablations)."""
+    """The S* switches of `SolveConfig`, each on by default (for ablations).
+
+    The command receives them together as one ``switches`` mapping (field -> value),
+    to pass on as ``SolveConfig(**switches)``.
+    """
+
+    @functools.wraps(function)
+    def collect(*args: Any, **kwargs: Any) -> Any:
+        kwargs["switches"] = {name: kwargs.pop(name) for name in SWITCHES}
+        return function(*args, **kwargs)
+
     return _apply(
-        function,
+        cast(F, collect),
         [
             click.option(
                 "--selection-rule",
@@ -171,23 +193,3 @@ def selection_options(function: F) -> F:
             ),
         ],
     )
-
-
-def selection_switches(
-    *,
-    selection_rule: str,
-    mutated_inputs: bool,
-    mutations: int,
-    input_retry: bool,
-    sanitize: bool,
-    prompt_variant: str,
-) -> dict[str, Any]:
-    """The `SolveConfig` fields that `selection_options` set."""
-    return {
-        "selection_rule": selection_rule,
-        "mutated_inputs": mutated_inputs,
-        "mutations": mutations,
-        "input_retry": input_retry,
-        "sanitize": sanitize,
-        "prompt_variant": prompt_variant,
-    }

@@ -40,7 +40,6 @@ from codestar.cli.options import (
     llm_config,
     model_options,
     selection_options,
-    selection_switches,
 )
 from codestar.cli.progress import SolveProgress, summary_lines
 from codestar.errors import ConfigError
@@ -301,12 +300,7 @@ def solve(
     max_total_tokens: int | None,
     max_calls: int | None,
     max_cost: float | None,
-    selection_rule: str,
-    mutated_inputs: bool,
-    mutations: int,
-    input_retry: bool,
-    sanitize: bool,
-    prompt_variant: str,
+    switches: dict[str, Any],
     as_json: bool,
     out: Path | None,
     report_file: Path | None,
@@ -324,14 +318,7 @@ def solve(
     config = SolveConfig(
         samples=samples,
         rounds=rounds,
-        **selection_switches(
-            selection_rule=selection_rule,
-            mutated_inputs=mutated_inputs,
-            mutations=mutations,
-            input_retry=input_retry,
-            sanitize=sanitize,
-            prompt_variant=prompt_variant,
-        ),
+        **switches,
         seed=seed,
         max_tokens=max_tokens,
         inputs=input_count,
