@@ -40,12 +40,9 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.execution.lcb_anchor import REPO_ROOT, LiveCodeBenchMissing, find_lcb_path
+from benchmarks.execution.run import DEFAULT_DATA_DIR
 from benchmarks.execution.workload import Workload, build_overhead_workload
 from codestar.execution.types import ProblemKind
-
-DEFAULT_DATA_DIR = Path(
-    os.environ.get("CODESTAR_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")
-)
 
 
 def write_inputs(workload: Workload, folder: Path) -> tuple[Path, Path, list[str]]:
