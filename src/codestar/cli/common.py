@@ -12,16 +12,18 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 
 from codestar.errors import ConfigError
 from codestar.execution.types import Limits
-from codestar.llm.spec import ModelSpec
 from codestar.problems.loading import load_problems
 from codestar.problems.model import Problem
+
+if TYPE_CHECKING:
+    from codestar.llm.spec import ModelSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,15 +8,12 @@ platform. Problems that have no generation, and problems that have no hidden tes
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
 from codestar.cli.benchmark import load_reported
 from codestar.cli.common import emit_json, limits_option, stderr, stdout_console, warn
@@ -30,9 +27,13 @@ from codestar.problems.model import Problem, TestCase, TestSelection
 
 def _load(source: str, engine: Any) -> list[Problem]:
     """The problems of a benchmark name or file, expected outputs computed if needed."""
-    from codestar.evaluation.prepare import prepare_problems
+    from codestar.evaluation.prepare import needs_preparation, prepare_problems
 
     loaded = load_reported(source)
+    if not any(needs_preparation(p) for p in loaded.problems):
+        return list(loaded.problems)  # nothing to run: no event loop needed
+    import asyncio
+
     return list(asyncio.run(prepare_problems(loaded.problems, engine)).problems)
 
 
@@ -110,6 +111,8 @@ def grade(
       codestar grade --problems lcb.jsonl --generations gens.json --json
       codestar grade --problems humaneval --generations runs/he/generations/sstar.json
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     from codestar.evaluation.prepare import grading_rule
 
     generations = read_generations(generations_file)
@@ -203,6 +206,8 @@ def _report(
             }
         )
         return
+    from rich.table import Table
+
     table = Table(title=f"{len(results)} problems, {programs} programs ({which} tests)")
     table.add_column("metric")
     table.add_column("problems", justify="right")

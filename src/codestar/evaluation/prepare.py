@@ -30,7 +30,6 @@ else by the default rule. It does not grade candidates; the runner does.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import json
@@ -229,6 +228,8 @@ async def prepare_problems(
         _prepare_one(problem, engine, folder) if needs_preparation(problem) else None
         for problem in problems
     ]
+    import asyncio  # here: grading needs only `grading_rule`, not an event loop
+
     done = await asyncio.gather(*(job for job in jobs if job is not None))
     results = iter(done)
     prepared: list[Problem] = []
@@ -323,6 +324,8 @@ async def _prepare_one(
         if failure is not None:
             failures.append(failure)
             timed_out = failure.startswith(Verdict.TIMEOUT.value)
+    import asyncio
+
     (
         (public, public_dropped, public_failures),
         (hidden, hidden_dropped, hidden_failures),

