@@ -445,7 +445,7 @@ class Engine:
         rule: GradingRule | None = None,
     ) -> ProgramResult:
         """`run` for asyncio callers: awaits without blocking the event loop."""
-        import asyncio  # here, not at the top: `codestar grade` never needs an event loop
+        import asyncio  # here, not at the top: only asyncio callers pay for importing it
 
         future = self.submit(
             program, tests, stop_on_failure=stop_on_failure, limits=limits, rule=rule
