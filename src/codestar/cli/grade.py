@@ -8,8 +8,9 @@ platform. Problems that have no generation, and problems that have no hidden tes
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +112,6 @@ def grade(
       codestar grade --problems lcb.jsonl --generations gens.json --json
       codestar grade --problems humaneval --generations runs/he/generations/sstar.json
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from codestar.evaluation.prepare import grading_rule
 
     generations = read_generations(generations_file)
@@ -120,23 +119,40 @@ def grade(
     with open_executor(ray_address, workers=workers, limits=limits) as engine:
         problems = {p.id: p for p in _load(problems_source, engine)}
         jobs = _jobs(generations, problems, problems_source, which)
-        with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=stderr, transient=as_json,
-        ) as progress:  # fmt: skip
-            task = progress.add_task("grading", total=len(jobs))
+        with _progress(len(jobs), as_json) as advance:
             futures = []
             for question_id, program, tests in jobs:
                 future = engine.submit(
                     program, tests, stop_on_failure=True, rule=grading_rule(problems[question_id])
                 )
-                future.add_done_callback(lambda _f: progress.advance(task))
+                future.add_done_callback(lambda _f: advance())
                 futures.append(future)
             outcomes: list[ProgramResult] = [future.result() for future in futures]
     results: dict[str, list[bool]] = {g.question_id: [] for g in generations}
     for (question_id, _, _), result in zip(jobs, outcomes, strict=True):
         results[question_id].append(result.passed)
     _report(results, problems, generations, which, ks, as_json, len(jobs))
+
+
+@contextlib.contextmanager
+def _progress(total: int, as_json: bool) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr; yields the function that advances it.
+
+    With --json the bar is transient, and on a stderr that is not a terminal a
+    transient bar shows nothing at all: then rich's progress module (about 50 ms of
+    imports) is not even loaded.
+    """
+    if as_json and not stderr.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=stderr, transient=as_json,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("grading", total=total)
+        yield lambda: progress.advance(task)
 
 
 def _jobs(
