@@ -151,6 +151,29 @@ def test_a_judge_that_always_says_a_decides_nothing(engine: Engine) -> None:
     assert paper.selection.cluster == 0 and "largest" in paper.selection.reason
 
 
+def test_an_undecided_tie_goes_to_the_cluster_that_ran_cleanly(engine: Engine) -> None:
+    crashes = "n = int(input())\nassert n >= 0\nprint(n)\n"  # passes the public test
+    pool = [crashes, RIGHT]
+    biased = ScriptedBackend(responder(pool, judge=lambda request: "Answer: A"))
+    result = run_method("sstar", engine, biased, samples=2)
+    assert [c.members for c in result.clusters] == [(0,), (1,)]
+    assert result.comparisons[0].winner is None  # the judge decided nothing
+    assert result.selection.cluster == 1 and "fewest kept inputs" in result.selection.reason
+    assert result.program == RIGHT.strip()
+    coin = {
+        run_method(
+            "sstar",
+            engine,
+            ScriptedBackend(responder(pool, judge=lambda request: "Answer: A")),
+            samples=2,
+            prefer_clean=False,
+            seed=seed,
+        ).selection.reason
+        for seed in range(2)
+    }
+    assert all("seeded random pick" in reason for reason in coin)
+
+
 def test_nothing_passes_the_public_tests(engine: Engine) -> None:
     problem = Problem(
         id="abs2",

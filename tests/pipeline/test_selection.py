@@ -121,6 +121,36 @@ def test_weighted_wins_ties_go_to_size_then_the_seeded_choice() -> None:
     assert picks == {1, 2}
 
 
+@pytest.mark.parametrize("rule", ["algorithm-1", "weighted-wins"])
+def test_failed_runs_break_ties_before_the_coin_but_never_beat_size(rule: str) -> None:
+    clusters = [Cluster(0, (0,)), Cluster(1, (1,)), Cluster(2, (2, 3))]
+    undecided = [_comparison(0, 1, None)]
+    failures = selection.failed_runs(
+        clusters, {0: [False, True], 1: [True, True], 2: [False, False]}
+    )
+    assert failures == {0: 1, 1: 0, 2: 2}
+    rng = selection.rng_for(0, "p")
+    # Size first: the larger cluster wins although it failed on both inputs...
+    assert selection.by_wins(clusters, undecided, rng, rule=rule, failures=failures).cluster == 2
+    # ...and between the equal singletons the one that ran cleanly, whatever the seed.
+    picks = {
+        selection.by_wins(
+            clusters[:2], undecided, selection.rng_for(seed, "p"), rule=rule, failures=failures
+        ).cluster
+        for seed in range(20)
+    }
+    assert picks == {1}
+    # Equal failures leave it to the seeded coin.
+    even = {0: 1, 1: 1}
+    coin = {
+        selection.by_wins(
+            clusters[:2], undecided, selection.rng_for(seed, "p"), rule=rule, failures=even
+        ).cluster
+        for seed in range(20)
+    }
+    assert coin == {0, 1}
+
+
 def test_an_unknown_rule_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown selection rule"):
         selection.by_wins([Cluster(0, (0,))], [], selection.rng_for(0, "p"), rule="best")

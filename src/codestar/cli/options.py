@@ -125,6 +125,7 @@ def llm_config(
 #: The `SolveConfig` fields that `selection_options` set.
 SWITCHES = (
     "selection_rule",
+    "prefer_clean",
     "mutated_inputs",
     "mutations",
     "input_retry",
@@ -156,6 +157,14 @@ def selection_options(function: F) -> F:
                 help="How S* picks a cluster: 'weighted-wins' (cluster size as votes plus "
                 "the votes of the clusters it beat) or 'algorithm-1' (the paper: most "
                 "wins), e.g. --selection-rule algorithm-1.",
+            ),
+            click.option(
+                "--prefer-clean/--no-prefer-clean",
+                default=True,
+                show_default=True,
+                help="Among clusters the selection rule leaves tied, choose the one that "
+                "crashed or timed out on the fewest synthesized inputs before a seeded "
+                "random pick.",
             ),
             click.option(
                 "--mutated-inputs/--no-mutated-inputs",

@@ -60,6 +60,9 @@ class SolveConfig:
         for a stdin problem).
     selection_rule: ``weighted-wins`` (cluster size as votes plus the votes of the
         clusters it beat; the default) or ``algorithm-1`` (the paper: most wins).
+    prefer_clean: among clusters the rule leaves tied (on score and size), choose the
+        one that failed (crashed, timed out) on the fewest kept inputs before a random
+        pick.
     sanitize: for functional problems, drop top-level statements that are not imports,
         definitions or used assignments (the model's own asserts and demo calls).
     canonical_outputs: cluster on outputs canonicalised as the grader compares them.
@@ -82,6 +85,7 @@ class SolveConfig:
     mutations: int = 8
     input_retry: bool = True
     selection_rule: str = "weighted-wins"
+    prefer_clean: bool = True
     sanitize: bool = True
     canonical_outputs: bool = True
     context_tokens: int = 8192

@@ -354,12 +354,20 @@ async def sstar(run: Run) -> SolveResult:
         )
     )
     run.mark("comparisons")
+    failures = None
+    if run.config.prefer_clean:
+        clean = {
+            index: [o.verdict.ran_cleanly for o in outcomes]
+            for index, outcomes in clustering.outcomes.items()
+        }
+        failures = selection.failed_runs(clustering.clusters, clean)
     chosen = selection.by_wins(
         clustering.clusters,
         comparisons,
         run.rng,
         inputs=len(clustering.inputs),
         rule=run.config.selection_rule,
+        failures=failures,
     )
     return run.result(
         program=_program(candidates, chosen),

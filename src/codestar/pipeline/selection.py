@@ -14,6 +14,14 @@ cluster from the pairwise comparisons under one of two rules:
   beats another singleton (2) does not outscore a 10-member cluster nobody beat (10).
   Ties by size, then the seeded random choice.
 
+Both rules can break the remaining ties on execution evidence first (``failures``,
+`SolveConfig.prefer_clean`): among clusters tied on score and size, the one whose
+members crashed, timed out or hit a limit on the fewest kept inputs. It is only a
+tie-break, not a score: on HumanEval, correct clusters also crash on synthesized
+inputs that break a precondition the statement states (an empty list where it
+promises one element), so failed runs are weak evidence against a cluster, but
+better than a coin when nothing else tells two clusters apart.
+
 The other rules serve the baselines; `dual_agreement` is CodeT's. Every rule returns a
 `Selection` that says in words why it chose what it chose.
 
@@ -93,9 +101,11 @@ def _best_key(
     scores: Mapping[int, float],
     sizes: Mapping[int, int],
     rng: random.Random,
+    failures: Mapping[int, int] | None = None,
 ) -> tuple[int, str]:
-    """The key with the highest score, then the largest size, then a seeded random pick;
-    also says which of the three decided."""
+    """The key with the highest score, then the largest size, then (when ``failures``
+    is given) the fewest failed runs, then a seeded random pick; also says which of
+    these decided."""
     top = max(scores[k] for k in keys)
     best = [k for k in keys if scores[k] == top]
     if len(best) == 1:
@@ -104,6 +114,12 @@ def _best_key(
     best = [k for k in best if sizes[k] == biggest]
     if len(best) == 1:
         return best[0], "size"
+    if failures is not None:
+        fewest = min(failures.get(k, 0) for k in best)
+        cleaner = [k for k in best if failures.get(k, 0) == fewest]
+        if len(cleaner) == 1:
+            return cleaner[0], "clean"
+        best = cleaner
     return rng.choice(sorted(best)), "random"
 
 
@@ -132,6 +148,19 @@ def weighted_wins(
     return scores
 
 
+def failed_runs(
+    clusters: Sequence[Cluster], ran_cleanly: Mapping[int, Sequence[bool]]
+) -> dict[int, int]:
+    """Per cluster, on how many kept inputs its representative did not run cleanly
+    (crash, timeout, a limit); ``ran_cleanly`` maps a candidate to one flag per input.
+
+    >>> from codestar.pipeline.trace import Cluster
+    >>> failed_runs([Cluster(0, (4, 5)), Cluster(1, (6,))], {4: [True, False], 6: [True, True]})
+    {0: 1, 1: 0}
+    """
+    return {c.index: sum(not ok for ok in ran_cleanly.get(c.representative, ())) for c in clusters}
+
+
 def wins(clusters: Sequence[Cluster], comparisons: Iterable[Comparison]) -> dict[int, float]:
     """Pairwise wins per cluster index (a comparison without agreement scores nobody)."""
     scores = {c.index: 0.0 for c in clusters}
@@ -148,13 +177,23 @@ def by_wins(
     *,
     inputs: int | None = None,
     rule: str = "algorithm-1",
+    failures: Mapping[int, int] | None = None,
 ) -> Selection:
     """The cluster chosen by ``rule`` (see the module docstring: ``algorithm-1``, the
-    paper's most wins, or ``weighted-wins``); ties by size, then a seeded random
-    choice; its first member is returned.
+    paper's most wins, or ``weighted-wins``); ties by size, then by the fewest failed
+    runs when ``failures`` is given, then a seeded random choice; its first member is
+    returned.
 
-    ``inputs`` (how many inputs the clustering used) only sharpens the reason given for
-    a single cluster: with none, nothing could tell the candidates apart.
+    ``failures`` maps a cluster to the number of kept inputs on which its members
+    crashed, timed out or hit a limit (`failed_runs`). ``inputs`` (how many inputs the
+    clustering used) only sharpens the reason given for a single cluster: with none,
+    nothing could tell the candidates apart.
+
+    >>> from codestar.pipeline.trace import Cluster
+    >>> a, b = Cluster(0, (0,)), Cluster(1, (1,))
+    >>> by_wins([a, b], [], random.Random(0), rule="weighted-wins",
+    ...         failures={0: 2, 1: 0}).cluster
+    1
     """
     if not clusters:
         raise ValueError("by_wins needs at least one cluster")
@@ -182,9 +221,10 @@ def by_wins(
             reason=reason,
             scores=MappingProxyType(scores),
         )
-    key, decided_by = _best_key([c.index for c in clusters], scores, sizes, rng)
+    key, decided_by = _best_key([c.index for c in clusters], scores, sizes, rng, failures)
     chosen = next(c for c in clusters if c.index == key)
     what = "votes (size plus the votes of the clusters it beat)" if weighted else "wins"
+    failed = (failures or {}).get(key, 0)
     why = {
         "score": (
             f"cluster {key} has the most {what} ({scores[key]:g})"
@@ -192,6 +232,10 @@ def by_wins(
             else f"cluster {key} won the most comparisons ({scores[key]:g})"
         ),
         "size": f"cluster {key} tied on {what} ({scores[key]:g}) and is the largest tied cluster",
+        "clean": (
+            f"cluster {key} tied on {what} ({scores[key]:g}) and size, and failed on the "
+            f"fewest kept inputs ({failed})"
+        ),
         "random": f"cluster {key} tied on {what} ({scores[key]:g}) and size; seeded random pick",
     }[decided_by]
     return Selection(
