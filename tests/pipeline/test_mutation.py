@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -117,3 +118,18 @@ def test_functional_mutants_are_json_lines_of_the_same_arity(
 def test_stdin_mutation_never_raises(text: str, seed: int) -> None:
     for mutant in mutate_inputs(stdin_problem(text), count=3, seed=seed):
         assert mutant.endswith("\n") and mutant != text
+
+
+def test_functional_mutants_reach_the_boundaries_a_weak_input_writer_misses() -> None:
+    # Equal neighbours (monotonic with a tie), a one-element list, the empty string:
+    # the cases that separated candidates the model's own inputs could not.
+    lists = functional_problem("[1, 2, 4, 20]", "[4, 1, 0, -10]")
+    found = [json.loads(m) for m in mutate_inputs(lists, count=60)]
+    assert any(any(a == b for a, b in itertools.pairwise(v)) for v in found)
+    assert any(len(v) == 1 for v in found)
+    strings = functional_problem('"Hello"', '"abcdcba"')
+    texts = [json.loads(m) for m in mutate_inputs(strings, count=60)]
+    assert "" in texts and any(len(t) == 1 for t in texts)
+    # ...unless the statement rules them out.
+    bounded = functional_problem('"Hello"', statement="1 <= s.length <= 100")
+    assert "" not in [json.loads(m) for m in mutate_inputs(bounded, count=60)]

@@ -4,8 +4,10 @@ EvalPlus-style: a public input is valid by construction, so small edits of it ar
 likely valid too, and they reach the cases a weak input writer misses. Functional
 inputs are one JSON value per argument; each value is mutated by its type (integers
 nudged by one, negated, set to 0 or to a stated bound; lists shortened, extended,
-shuffled, reversed, sorted, emptied, or one element mutated; strings with a character
-deleted, repeated, swapped or replaced; booleans flipped). Stdin inputs are mutated in
+shuffled, reversed, sorted, emptied, cut to one element, one element repeated in place
+(equal neighbours, the tie a strict comparison gets wrong) or one element mutated;
+strings with a character deleted, repeated, swapped or replaced, emptied or cut to one
+character; booleans flipped). Stdin inputs are mutated in
 their structure: a number nudged or set to a bound, a line of tokens shuffled, and a
 line shortened or extended by one token *together with* the number on an earlier
 line that counts its tokens, so that "3 / 1 2 3" becomes "2 / 1 2" and not "3 / 1 2".
@@ -196,6 +198,8 @@ def _mutate_string(value: str, rng: random.Random, bounds: Bounds) -> Any:
         value[:i] + value[i] + value[i:],  # repeat
         value[:i] + rng.choice(alphabet) + value[i + 1 :],  # replace
         value[::-1],
+        "",  # the boundaries: empty, and one character
+        value[i],
     ]
     if len(value) > 1:
         j = min(i + 1, len(value) - 1) if i + 1 < len(value) else i - 1
@@ -215,6 +219,8 @@ def _mutate_list(value: list[Any], rng: random.Random, bounds: Bounds) -> Any:
         edits.append(lambda: rng.sample(value, len(value)))
         edits.append(lambda: value[::-1])
         edits.append(lambda: _one_element(value, rng, bounds))
+        edits.append(lambda: _duplicate(value, rng))  # equal neighbours: ties
+        edits.append(lambda: [rng.choice(value)])  # one element
         if len({type(v) for v in value}) == 1 and isinstance(value[0], int | float | str):
             edits.append(lambda: sorted(value))
     edits.append(list)  # empty
@@ -228,6 +234,12 @@ def _mutate_list(value: list[Any], rng: random.Random, bounds: Bounds) -> Any:
 def _mutate_or_copy(value: Any, rng: random.Random, bounds: Bounds) -> Any:
     changed = _mutate_value(value, rng, bounds)
     return value if changed is _UNCHANGED else changed
+
+
+def _duplicate(value: list[Any], rng: random.Random) -> list[Any]:
+    """One element repeated in place: ``[4, 1, 0]`` -> ``[4, 1, 1, 0]``."""
+    i = rng.randrange(len(value))
+    return [*value[: i + 1], value[i], *value[i + 1 :]]
 
 
 def _one_element(value: list[Any], rng: random.Random, bounds: Bounds) -> Any:
