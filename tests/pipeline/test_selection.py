@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codestar.execution.types import Verdict
+from codestar.execution.types import TestOutcome, Verdict
 from codestar.pipeline import selection
 from codestar.pipeline.trace import Candidate, Cluster, Comparison, Round, TestReport
 
@@ -125,9 +125,8 @@ def test_weighted_wins_ties_go_to_size_then_the_seeded_choice() -> None:
 def test_failed_runs_break_ties_before_the_coin_but_never_beat_size(rule: str) -> None:
     clusters = [Cluster(0, (0,)), Cluster(1, (1,)), Cluster(2, (2, 3))]
     undecided = [_comparison(0, 1, None)]
-    failures = selection.failed_runs(
-        clusters, {0: [False, True], 1: [True, True], 2: [False, False]}
-    )
+    ok, crash = TestOutcome(Verdict.COMPLETED), TestOutcome(Verdict.TIMEOUT)
+    failures = selection.failed_runs(clusters, {0: [crash, ok], 1: [ok, ok], 2: [crash, crash]})
     assert failures == {0: 1, 1: 0, 2: 2}
     rng = selection.rng_for(0, "p")
     # Size first: the larger cluster wins although it failed on both inputs...

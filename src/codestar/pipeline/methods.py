@@ -354,13 +354,11 @@ async def sstar(run: Run) -> SolveResult:
         )
     )
     run.mark("comparisons")
-    failures = None
-    if run.config.prefer_clean:
-        clean = {
-            index: [o.verdict.ran_cleanly for o in outcomes]
-            for index, outcomes in clustering.outcomes.items()
-        }
-        failures = selection.failed_runs(clustering.clusters, clean)
+    failures = (
+        selection.failed_runs(clustering.clusters, clustering.outcomes)
+        if run.config.prefer_clean
+        else None
+    )
     chosen = selection.by_wins(
         clustering.clusters,
         comparisons,

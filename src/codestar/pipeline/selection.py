@@ -42,6 +42,7 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
+from codestar.execution.types import TestOutcome
 from codestar.pipeline.trace import Candidate, Cluster, Comparison, Selection
 
 
@@ -149,16 +150,20 @@ def weighted_wins(
 
 
 def failed_runs(
-    clusters: Sequence[Cluster], ran_cleanly: Mapping[int, Sequence[bool]]
+    clusters: Sequence[Cluster], outcomes: Mapping[int, Sequence[TestOutcome]]
 ) -> dict[int, int]:
     """Per cluster, on how many kept inputs its representative did not run cleanly
-    (crash, timeout, a limit); ``ran_cleanly`` maps a candidate to one flag per input.
+    (crash, timeout, a limit); ``outcomes`` are the clustering's, by candidate.
 
-    >>> from codestar.pipeline.trace import Cluster
-    >>> failed_runs([Cluster(0, (4, 5)), Cluster(1, (6,))], {4: [True, False], 6: [True, True]})
+    >>> from codestar.execution.types import TestOutcome, Verdict
+    >>> ok, crash = TestOutcome(Verdict.COMPLETED), TestOutcome(Verdict.RUNTIME_ERROR)
+    >>> failed_runs([Cluster(0, (4, 5)), Cluster(1, (6,))], {4: [ok, crash], 6: [ok, ok]})
     {0: 1, 1: 0}
     """
-    return {c.index: sum(not ok for ok in ran_cleanly.get(c.representative, ())) for c in clusters}
+    return {
+        c.index: sum(not o.verdict.ran_cleanly for o in outcomes.get(c.representative, ()))
+        for c in clusters
+    }
 
 
 def wins(clusters: Sequence[Cluster], comparisons: Iterable[Comparison]) -> dict[int, float]:
