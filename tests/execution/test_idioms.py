@@ -107,6 +107,21 @@ IDIOMS = {
         heapify(heap)
         print(reduce(lambda a, b: a + b, heap) + gcd(0, 0) + pow(2, 3, 2))
     """,
+    "prelude-names-in-functions-and-shadowed": """
+        def total(values: List[int]) -> int:
+            return reduce(add, values)
+        deque = list  # a program's own name shadows the prelude's
+        n = int(input())
+        values = deque(map(int, input().split()))
+        assert "Counter" not in globals() and "deque" in globals()
+        print(total(values))
+    """,
+    "builtins-patched-by-the-program": """
+        import builtins
+        builtins.input = __import__("sys").stdin.readline
+        n = int(input())
+        print(sum(map(int, input().split())))
+    """,
     "os-exit-after-flush": """
         import os, sys
         n = int(input())

@@ -235,16 +235,15 @@ def run_tests(
     if kind == "functional":
         _run_functional(code, entry or "", inputs, indices, channel, prelude, cpu_seconds)
     else:
-        _run_stdin(code, inputs, indices, channel, prelude, cpu_seconds)
+        _run_stdin(code, inputs, indices, channel, cpu_seconds)
     _finish_stdio()
     os._exit(0)
 
 
-def _fresh_namespace(prelude: dict[str, Any], name: str) -> dict[str, Any]:
+def _fresh_namespace(name: str) -> dict[str, Any]:
     """The globals of a new module ``name``, registered in `sys.modules` under that name."""
     module = types.ModuleType(name)
-    namespace = module.__dict__
-    namespace.update(prelude)
+    namespace = module.__dict__  # the prelude's names are builtins (`prelude.install`)
     namespace["__builtins__"] = builtins
     namespace["__file__"] = os.path.abspath(PROGRAM_FILE)
     sys.modules[name] = module
@@ -256,7 +255,6 @@ def _run_stdin(
     inputs: Sequence[bytes],
     indices: Sequence[int],
     channel: _Channel,
-    prelude: dict[str, Any],
     cpu_seconds: float,
 ) -> None:
     # Each test's output memfd reaches the worker before the test runs: the first one in
@@ -267,7 +265,7 @@ def _run_stdin(
         _open_stdio(inputs[index], output_fd)
         os.close(output_fd)
         _set_cpu_budget(cpu_seconds)
-        namespace = _fresh_namespace(prelude, "__main__")
+        namespace = _fresh_namespace("__main__")
         before = set(threading.enumerate())
         status, message = "ok", ""
         start = time.perf_counter()
@@ -307,7 +305,7 @@ def _run_functional(
 ) -> None:
     sys.setrecursionlimit(FUNCTIONAL_RECURSION_LIMIT)
     _open_stdio(b"", None)
-    namespace = _fresh_namespace(prelude, FUNCTIONAL_MODULE)
+    namespace = _fresh_namespace(FUNCTIONAL_MODULE)
     try:
         exec(code, namespace)
         factory = _resolve_entry(namespace, entry, prelude)

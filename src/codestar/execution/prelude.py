@@ -5,6 +5,12 @@ Competitive-programming and LeetCode solutions often use ``List``, ``defaultdict
 provide them. codestar provides the same set, built once per worker, without ever
 shadowing a builtin (``pow`` stays the three-argument builtin, ``open`` stays ``open``).
 
+The zygote adds the set to its own `builtins` (`install`), once, before it forks any
+child: a program finds the names as it finds ``len``, its globals hold only what it
+defined, and no test pays for copying a few hundred names into a fresh namespace (nor
+its child for the copy-on-write faults that touching them costs). A program's own
+definition or import of one of the names shadows it, as it would shadow a builtin.
+
 It does not give programs anything beyond the standard library.
 """
 
@@ -46,3 +52,10 @@ def build_prelude() -> dict[str, Any]:
     for module_name in MODULES:
         namespace[module_name] = importlib.import_module(module_name)
     return namespace
+
+
+def install(namespace: dict[str, Any]) -> None:
+    """Make the names of ``namespace`` builtins of this process (never replacing one)."""
+    table = vars(builtins)
+    for name, value in namespace.items():
+        table.setdefault(name, value)

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, NoReturn
 
 from codestar.execution import harness, isolation
+from codestar.execution import prelude as prelude_names
 from codestar.execution.protocol import read_frame, write_frame
 
 #: How long a fork request may take before the zygote is declared lost.
@@ -209,6 +210,7 @@ def _serve(
     control = socket.socket(fileno=control_fd)
     control.sendall(json.dumps(confine()).encode())
     _set_oom_score(-1000)  # the OOM killer takes a child, never the zygote
+    prelude_names.install(prelude)  # once, for every child: not copied per test
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(control, 16, 1)
