@@ -258,6 +258,8 @@ def test_the_undebugged_samples_have_their_own_oracle(engine: Engine) -> None:
     summary = evaluation.summary.method("sstar")
     assert (summary.pass_at_n.passed, summary.pass_at_n_samples.passed) == (3, 1)
     rows = {row.problem_id: row for row in evaluation.rows}
-    assert rows["p0"].samples_passed == 1 and rows["p1"].samples_passed == 0
-    assert rows["p1"].pool_passed == 1 and rows["p1"].passed
+    # Counted per candidate, though every candidate here has the same program (run once).
+    assert rows["p0"].pool_size > 1
+    assert rows["p0"].samples_passed == rows["p0"].pool_size and rows["p1"].samples_passed == 0
+    assert rows["p1"].pool_passed == rows["p1"].pool_size and rows["p1"].passed
     assert summary.to_dict()["pass_at_n_samples"]["passed"] == 1

@@ -74,10 +74,10 @@ class ResultRow:
 
     ``passed`` is ``None`` when nothing could be graded: the problem has no hidden tests
     (``hidden_tests == 0``) or the method ended in an ``error``. ``pool_passed`` counts
-    the distinct candidate programs of the pool that pass the hidden tests (``None``
-    when not graded); ``pool_size`` is how many candidates there were;
-    ``samples_passed`` counts the distinct *undebugged* samples (each candidate's first
-    program) that pass, the ceiling before debugging. ``stopped`` says
+    the candidates of the pool whose program passes the hidden tests (``None`` when not
+    graded) out of ``pool_size`` candidates, so ``pool_passed / pool_size`` is the
+    chance that a random pick passes; ``samples_passed`` counts the candidates whose
+    *undebugged* sample (first program) passes, the ceiling before debugging. ``stopped`` says
     why the method stopped early (a budget, the problem's time limit) and selected from
     what had finished. ``uses_hidden_tests`` marks a bound (the oracle), not a selector.
     """

@@ -299,9 +299,8 @@ async def _graded_row(
     grade_pool: bool,
 ) -> ResultRow:
     selected = result.selected
-    pool = list(dict.fromkeys(c.code for c in result.candidates if c.code is not None))
-    firsts = dict.fromkeys(_first_program(c) for c in result.candidates)
-    samples = [code for code in firsts if code is not None]
+    pool = [c.code for c in result.candidates if c.code is not None]
+    samples = [code for code in map(_first_program, result.candidates) if code is not None]
     graded = bool(problem.hidden_tests)
     passed: bool | None = None
     hidden_passed = 0
@@ -313,8 +312,9 @@ async def _graded_row(
         else:
             passed = False
         if grade_pool:
-            # The grader keeps each distinct program's verdict: a sample that debugging
-            # did not change is graded once for both counts.
+            # Counted per candidate (pool_passed / pool_size is a random pick's chance);
+            # the grader keeps each distinct program's verdict, so a duplicate, or a
+            # sample that debugging did not change, is run once.
             outcomes = await Run.gather(*(grader.grade(problem, code) for code in pool))
             pool_passed = sum(ok for ok, _ in outcomes)
             sampled = await Run.gather(*(grader.grade(problem, code) for code in samples))
