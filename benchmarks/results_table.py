@@ -4,7 +4,8 @@
 
 Prints pass@1 per method with its 95% interval and the gain over ``--baseline``
 (absolute points and relative, the way the paper's Table 1 reads), the pool's oracle
-pass@N and that of the undebugged samples, model calls (new and reused) and tokens,
+pass@N and that of the undebugged samples, the expected pass@1 of a random pick among
+the candidates that pass the public tests, model calls (new and reused) and tokens,
 the paired wins and losses of the first method against each other one, and the exact
 command and settings from the manifest. It reads `summary.json` and `manifest.json` only.
 """
@@ -26,6 +27,12 @@ def _rate(data: dict[str, Any]) -> str:
     return f"{shown} ({data['passed']}/{data['graded']})"
 
 
+def _expected(data: dict[str, Any]) -> str:
+    if not data.get("graded"):
+        return "-"
+    return f"{100 * data['rate']:.1f} ({data['expected_passed']:.1f}/{data['graded']})"
+
+
 def table(run_dir: Path, baseline: str) -> str:
     summary = json.loads((run_dir / "summary.json").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -39,8 +46,9 @@ def table(run_dir: Path, baseline: str) -> str:
         f"({manifest.get('git_commit') or 'no git commit'}).",
         "",
         f"| method | pass@1 % [95% CI] | vs {baseline} | pool pass@N % | "
-        "undebugged samples pass@N % | new calls | reused calls | tokens |",
-        "|---|---|---|---|---|---|---|---|",
+        "undebugged samples pass@N % | random public-passing pick, expected | new calls | "
+        "reused calls | tokens |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, data in methods.items():
         rate = data["pass_at_1"].get("rate")
@@ -51,7 +59,8 @@ def table(run_dir: Path, baseline: str) -> str:
             gain = f"{100 * (rate - base):+.1f} pts{relative}"
         lines.append(
             f"| {name} | {_rate(data['pass_at_1'])} | {gain} | {_rate(data['pass_at_n'])} | "
-            f"{_rate(data.get('pass_at_n_samples') or {})} | {data['new_calls']} | "
+            f"{_rate(data.get('pass_at_n_samples') or {})} | "
+            f"{_expected(data.get('random_pick') or {})} | {data['new_calls']} | "
             f"{data['reused_calls']} | "
             f"{data['total_usage']['total_tokens']:,} |"
         )

@@ -262,4 +262,7 @@ def test_the_undebugged_samples_have_their_own_oracle(engine: Engine) -> None:
     assert rows["p0"].pool_size > 1
     assert rows["p0"].samples_passed == rows["p0"].pool_size and rows["p1"].samples_passed == 0
     assert rows["p1"].pool_passed == rows["p1"].pool_size and rows["p1"].passed
+    # Every candidate passes the public tests after debugging, and the hidden ones.
+    assert rows["p1"].public_pool_passed == rows["p1"].candidates_passing_public
+    assert rows["p1"].random_pick == 1.0 and summary.random_pick.graded == 3
     assert summary.to_dict()["pass_at_n_samples"]["passed"] == 1

@@ -250,6 +250,12 @@ def _summary_table(summary: Summary) -> Table:
 
 def _breakdown_lines(method: MethodSummary) -> list[str]:
     lines = []
+    pick = method.random_pick
+    if pick.graded and pick.value is not None:
+        lines.append(
+            f"  {method.method}'s pool: a random pick among the candidates that pass the "
+            f"public tests solves {pick.passed:.1f}/{pick.graded} expected ({pick.value:.1%})"
+        )
     for label, rates in (("difficulty", method.by_difficulty), ("platform", method.by_platform)):
         if len(rates) > 1:
             shown = ", ".join(f"{k} {_rate(v).split(' [')[0]}" for k, v in rates.items())

@@ -77,7 +77,9 @@ class ResultRow:
     the candidates of the pool whose program passes the hidden tests (``None`` when not
     graded) out of ``pool_size`` candidates, so ``pool_passed / pool_size`` is the
     chance that a random pick passes; ``samples_passed`` counts the candidates whose
-    *undebugged* sample (first program) passes, the ceiling before debugging. ``stopped`` says
+    *undebugged* sample (first program) passes, the ceiling before debugging;
+    ``public_pool_passed`` counts the candidates that pass both the public and the
+    hidden tests (see `random_pick`). ``stopped`` says
     why the method stopped early (a budget, the problem's time limit) and selected from
     what had finished. ``uses_hidden_tests`` marks a bound (the oracle), not a selector.
     """
@@ -96,6 +98,7 @@ class ResultRow:
     pool_size: int = 0
     pool_passed: int | None = None
     samples_passed: int | None = None
+    public_pool_passed: int | None = None
     clusters: int = 0
     comparisons: int = 0
     selection_rule: str = ""
@@ -119,6 +122,18 @@ class ResultRow:
     def samples_solved(self) -> bool | None:
         """Whether any undebugged sample passes (pass@N before debugging)."""
         return None if self.samples_passed is None else self.samples_passed > 0
+
+    @property
+    def random_pick(self) -> float | None:
+        """The chance that a uniform pick among the candidates that pass the public tests
+        (among all candidates when none does) passes the hidden tests: the exact value
+        of what `public-only` draws once with its seed. ``None`` if the pool was not
+        graded."""
+        if self.pool_passed is None or self.public_pool_passed is None:
+            return None
+        if self.candidates_passing_public:
+            return self.public_pool_passed / self.candidates_passing_public
+        return self.pool_passed / self.pool_size if self.pool_size else 0.0
 
     @property
     def total_usage(self) -> StageUsage:

@@ -299,13 +299,14 @@ async def _graded_row(
     grade_pool: bool,
 ) -> ResultRow:
     selected = result.selected
-    pool = [c.code for c in result.candidates if c.code is not None]
+    kept = [c for c in result.candidates if c.code is not None]
     samples = [code for code in map(_first_program, result.candidates) if code is not None]
     graded = bool(problem.hidden_tests)
     passed: bool | None = None
     hidden_passed = 0
     pool_passed: int | None = None
     samples_passed: int | None = None
+    public_pool_passed: int | None = None
     if graded:
         if result.program is not None:
             passed, hidden_passed = await grader.grade(problem, result.program)
@@ -315,8 +316,11 @@ async def _graded_row(
             # Counted per candidate (pool_passed / pool_size is a random pick's chance);
             # the grader keeps each distinct program's verdict, so a duplicate, or a
             # sample that debugging did not change, is run once.
-            outcomes = await Run.gather(*(grader.grade(problem, code) for code in pool))
+            outcomes = await Run.gather(*(grader.grade(problem, c.code or "") for c in kept))
             pool_passed = sum(ok for ok, _ in outcomes)
+            public_pool_passed = sum(
+                ok for (ok, _), c in zip(outcomes, kept, strict=True) if c.passed
+            )
             sampled = await Run.gather(*(grader.grade(problem, code) for code in samples))
             samples_passed = sum(ok for ok, _ in sampled)
     return _replace(
@@ -329,6 +333,7 @@ async def _graded_row(
         pool_size=len(result.candidates),
         pool_passed=pool_passed,
         samples_passed=samples_passed,
+        public_pool_passed=public_pool_passed,
         clusters=len(result.clusters),
         comparisons=len(result.comparisons),
         selection_rule=result.selection.rule,

@@ -1,11 +1,13 @@
 """From result rows to the numbers people report: pass@1 with an interval, per method.
 
 For each method: pass@1 over the problems that could be graded, with a 95% Wilson score
-interval; the oracle pass@N of its candidate pool; the same split by difficulty and by
-platform; tokens and calls per stage (new and reused); wall time; the problems that
-errored or stopped early. Problems with no hidden tests are graded on nothing: they are
-left out of every rate and listed, never counted as passed. `paired` counts, for two
-methods, the problems one solved and the other did not.
+interval; the oracle pass@N of its candidate pool, and the expected pass@1 of a uniform
+pick among the candidates that pass the public tests (what `public-only` draws once,
+without the luck of its seed: the bar selection has to clear); the same split by
+difficulty and by platform; tokens and calls per stage (new and reused); wall time; the
+problems that errored or stopped early. Problems with no hidden tests are graded on
+nothing: they are left out of every rate and listed, never counted as passed. `paired`
+counts, for two methods, the problems one solved and the other did not.
 
 It reads rows only; nothing here runs a program or calls a model.
 
@@ -64,6 +66,21 @@ class Rate:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """An expected number of problems solved (a sum of chances) of ``graded`` problems."""
+
+    passed: float
+    graded: int
+
+    @property
+    def value(self) -> float | None:
+        return self.passed / self.graded if self.graded else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"expected_passed": round(self.passed, 3), "graded": self.graded, "rate": self.value}
+
+
 def _rate(flags: Iterable[bool | None]) -> Rate:
     graded = [flag for flag in flags if flag is not None]
     return Rate(sum(graded), len(graded))
@@ -84,6 +101,8 @@ class MethodSummary:
     uses_hidden_tests: bool = False
     #: oracle pass@N of the undebugged samples (each candidate's first program)
     pass_at_n_samples: Rate = Rate(0, 0)
+    #: the expected pass@1 of a uniform pick among the public-passing candidates
+    random_pick: Expected = Expected(0.0, 0)
 
     @property
     def total_usage(self) -> StageUsage:
@@ -97,6 +116,7 @@ class MethodSummary:
             "pass_at_1": self.pass_at_1.to_dict(),
             "pass_at_n": self.pass_at_n.to_dict(),
             "pass_at_n_samples": self.pass_at_n_samples.to_dict(),
+            "random_pick": self.random_pick.to_dict(),
             "by_difficulty": {k: v.to_dict() for k, v in self.by_difficulty.items()},
             "by_platform": {k: v.to_dict() for k, v in self.by_platform.items()},
             "usage": {stage: usage.to_dict() for stage, usage in self.usage.items()},
@@ -186,6 +206,7 @@ def _method_summary(method: str, rows: Sequence[ResultRow]) -> MethodSummary:
         pass_at_1=_rate(row.passed for row in rows),
         pass_at_n=_rate(row.pool_solved for row in rows),
         pass_at_n_samples=_rate(row.samples_solved for row in rows),
+        random_pick=_expected(row.random_pick for row in rows),
         by_difficulty={k: _rate(v) for k, v in sorted(difficulty.items())},
         by_platform={k: _rate(v) for k, v in sorted(platform.items())},
         usage=usage,
@@ -194,6 +215,11 @@ def _method_summary(method: str, rows: Sequence[ResultRow]) -> MethodSummary:
         stopped=tuple(row.problem_id for row in rows if row.stopped),
         uses_hidden_tests=any(row.uses_hidden_tests for row in rows),
     )
+
+
+def _expected(chances: Iterable[float | None]) -> Expected:
+    graded = [chance for chance in chances if chance is not None]
+    return Expected(sum(graded), len(graded))
 
 
 def _pairs(order: Sequence[str], by_method: dict[str, list[ResultRow]]) -> tuple[Paired, ...]:
