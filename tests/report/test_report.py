@@ -101,6 +101,7 @@ def test_every_number_of_the_summary_is_the_one_in_summary_json(run_dir: Path, p
             "pass_at_1.passed": data["pass_at_1"]["passed"],
             "pass_at_1.graded": data["pass_at_1"]["graded"],
             "pass_at_n.rate": data["pass_at_n"]["rate"],
+            "random_pick.rate": data["random_pick"]["rate"],
             "total_tokens": data["total_usage"]["total_tokens"],
             "new_calls": data["new_calls"],
             "reused_calls": data["reused_calls"],

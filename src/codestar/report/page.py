@@ -121,6 +121,13 @@ def _summary(summary: Mapping[str, Any]) -> Markup:
             data_problems=summary["problems"],
         ),
         methods_table(summary),
+        element(
+            "p",
+            "pass@N: some candidate of the method's pool passes (a bound, not a selector). "
+            "random pick: the expected pass@1 of a uniform pick among the candidates that "
+            "pass the public tests, the bar a selector has to clear.",
+            class_="legend",
+        ),
         note,
         plots,
         element("h3", "By difficulty"),

@@ -1,11 +1,12 @@
 """The report's tables as HTML: the summary per method and the table of problems.
 
 The summary tables show what `codestar.evaluation.summary` computes (pass@1 with its
-95% interval, the pool's pass@N, splits by difficulty and platform, tokens, calls and
-time per stage), each number in a cell whose ``data-metric`` and ``data-value`` say
-what it is, so the page's numbers can be checked against ``summary.json``. The problem
-table has one row per problem; its ``data-*`` attributes carry what the page's filters
-need (which methods solved it, whether any candidate passed the public tests, errors).
+95% interval, the pool's pass@N, a random public-passing pick's expected pass@1, splits
+by difficulty and platform, tokens, calls and time per stage), each number in a cell
+whose ``data-metric`` and ``data-value`` say what it is, so the page's numbers can be
+checked against ``summary.json``. The problem table has one row per problem; its
+``data-*`` attributes carry what the page's filters need (which methods solved it,
+whether any candidate passed the public tests, errors).
 
 It formats; it computes no statistic of its own (see `codestar.evaluation.summary`).
 """
@@ -57,7 +58,8 @@ def _head(*names: str) -> Markup:
 
 
 def methods_table(summary: Mapping[str, Any]) -> Markup:
-    """One row per method: pass@1, its interval, pass@N, tokens, calls, time, errors."""
+    """One row per method: pass@1, its interval, pass@N, the expected pass@1 of a random
+    public-passing pick, tokens, calls, time, errors."""
     rows = []
     for method, data in summary["methods"].items():
         total = data.get("total_usage", {})
@@ -71,6 +73,12 @@ def methods_table(summary: Mapping[str, Any]) -> Markup:
                 "pass_at_n.rate",
                 method,
                 percent(data["pass_at_n"].get("rate")),
+            ),
+            _number(
+                (data.get("random_pick") or {}).get("rate"),
+                "random_pick.rate",
+                method,
+                percent((data.get("random_pick") or {}).get("rate")),
             ),
             _number(total.get("total_tokens"), "total_tokens", method),
             _number(data.get("new_calls"), "new_calls", method),
@@ -88,6 +96,7 @@ def methods_table(summary: Mapping[str, Any]) -> Markup:
         "passed",
         "graded",
         "pass@N",
+        "random pick",
         "tokens",
         "new calls",
         "reused calls",
