@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from codestar.cli.progress import SolveProgress
 from codestar.llm.activity import Activity
 from codestar.llm.types import Completion, Usage
@@ -79,3 +81,26 @@ def test_a_live_view_writes_nothing_itself() -> None:
     progress(Event("debugged", candidate=0, passed=True))
     assert written == [] and progress.render().plain.startswith("debugging · ")
     assert "debug rounds 1" in progress.line() and "- tok/s" in progress.line()
+
+
+def test_eval_lines_without_a_terminal_come_each_minute_with_an_eta(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codestar.cli import eval as eval_cli
+    from codestar.evaluation.results import ResultRow
+
+    clock = Clock()
+    monkeypatch.setattr(eval_cli.time, "monotonic", clock)
+    view = eval_cli._ProgressView(["sstar"], total=100, live=False)
+    for index in range(20):  # read back from the run directory, at once
+        view.row(ResultRow(problem_id=f"p{index}", method="sstar", passed=True))
+    capsys.readouterr()
+    clock.now = 30.0
+    view.row(ResultRow(problem_id="p20", method="sstar", passed=False))
+    assert capsys.readouterr().err == ""  # neither a tenth more nor a minute
+    clock.now = 61.0
+    view.row(ResultRow(problem_id="p21", method="sstar", passed=True))
+    line = capsys.readouterr().err
+    # 2 rows in 61 s, 78 to go: the ETA ignores the 20 resumed rows.
+    assert "22/100 rows done (61 s, about 40 min left)" in line
+    assert "sstar 95.5%" in line

@@ -149,8 +149,18 @@ def _filters(query: Any) -> str:
     return " ".join(part for part in shown if part) or "no filter"
 
 
+#: Without a terminal, a progress line at each tenth of the rows and at least this often.
+LINE_EVERY_S = 60.0
+#: Rows reported this soon after the start were read back from the run (a resume).
+RESUMED_WITHIN_S = 1.0
+
+
 class _ProgressView:
-    """A bar per method (problems done, running pass@1) and a line of model totals."""
+    """A bar per method (problems done, running pass@1) and a line of model totals.
+
+    Without a terminal: one line at each tenth of the rows and at least once a minute
+    while rows arrive, with an ETA from the rows this process finished (not the resumed).
+    """
 
     def __init__(self, methods: Sequence[str], total: int, live: bool) -> None:
         self.total = total
@@ -158,6 +168,8 @@ class _ProgressView:
         self.started = time.monotonic()
         self._done = 0
         self._next_line = 0.1
+        self._last_line = self.started
+        self._resumed = 0  # rows that arrived at once: read back from the run directory
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._totals: TaskID | None = None
@@ -197,14 +209,24 @@ class _ProgressView:
             if task is not None:
                 self._progress.update(task, advance=1, description=self._label(row.method))
             return
-        fraction = self._done / max(1, self.total * len(self.rows))
-        if fraction >= self._next_line or fraction >= 1:
+        now = time.monotonic()
+        elapsed = now - self.started
+        if elapsed < RESUMED_WITHIN_S:
+            self._resumed = self._done
+        everything = self.total * len(self.rows)
+        fraction = self._done / max(1, everything)
+        due = now - self._last_line >= LINE_EVERY_S
+        if fraction >= self._next_line or fraction >= 1 or due:
             self._next_line = math.floor(fraction * 10 + 1) / 10
+            self._last_line = now
             parts = ", ".join(f"{m} {self._label(m).split('pass@1')[1].strip()}" for m in self.rows)
-            elapsed = time.monotonic() - self.started
+            fresh = self._done - self._resumed
+            eta = ""
+            if fresh > 0 and self._done < everything and elapsed >= RESUMED_WITHIN_S:
+                eta = f", about {(everything - self._done) * elapsed / fresh / 60:.0f} min left"
             click.echo(
-                f"eval: {self._done}/{self.total * len(self.rows)} rows done "
-                f"({elapsed:.0f} s); pass@1 so far: {parts}",
+                f"eval: {self._done}/{everything} rows done ({elapsed:.0f} s{eta}); "
+                f"pass@1 so far: {parts}",
                 err=True,
             )
 
