@@ -64,6 +64,7 @@ def methods_table(summary: Mapping[str, Any]) -> Markup:
     for method, data in summary["methods"].items():
         total = data.get("total_usage", {})
         oracle = " (uses hidden tests: a bound)" if data.get("uses_hidden_tests") else ""
+        pick = data.get("random_pick") or {}
         cells = [
             element("th", method + oracle, scope="row"),
             _number(data.get("problems"), "problems", method),
@@ -74,12 +75,7 @@ def methods_table(summary: Mapping[str, Any]) -> Markup:
                 method,
                 percent(data["pass_at_n"].get("rate")),
             ),
-            _number(
-                (data.get("random_pick") or {}).get("rate"),
-                "random_pick.rate",
-                method,
-                percent((data.get("random_pick") or {}).get("rate")),
-            ),
+            _number(pick.get("rate"), "random_pick.rate", method, percent(pick.get("rate"))),
             _number(total.get("total_tokens"), "total_tokens", method),
             _number(data.get("new_calls"), "new_calls", method),
             _number(data.get("reused_calls"), "reused_calls", method),
