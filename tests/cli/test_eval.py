@@ -272,3 +272,38 @@ def test_an_ablation_seeded_with_a_finished_runs_store_reuses_its_samples(
     assert (ablation / "generations" / "sstar.json").is_file()
     manifest = json.loads((ablation / "manifest.json").read_text())
     assert manifest["solve"]["selection_rule"] == "algorithm-1"
+
+
+def test_a_second_eval_on_a_run_directory_in_use_is_refused_in_one_line(
+    server: str, problems: Path, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    _Handler.delay_s = 0.1
+    env = {**os.environ, "OPENAI_API_KEY": "test-key"}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "codestar", *eval_args(problems, server, run_dir, "sstar")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _Handler.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _Handler.requests, "the first eval never asked the model"
+        manifest = (run_dir / "manifest.json").read_bytes()
+        second = codestar(*eval_args(problems, server, run_dir, "sstar", "zero-shot"))
+        assert second.returncode == 2, second.stderr
+        assert f"in use by another codestar eval (pid {first.pid})" in second.stderr
+        assert second.stderr.strip().count("\n") == 0 and "Traceback" not in second.stderr
+        assert (run_dir / "manifest.json").read_bytes() == manifest
+        _, err = first.communicate(timeout=240)
+        assert first.returncode == 0, err
+    finally:
+        first.kill()
+        first.wait(timeout=30)
+    _Handler.delay_s = 0.0
+    rerun = codestar(*eval_args(problems, server, run_dir, "sstar"), "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["methods"]["sstar"]["pass_at_1"]["passed"] == 3

@@ -41,6 +41,7 @@ from codestar.cli.options import (
     selection_options,
 )
 from codestar.errors import ConfigError
+from codestar.evaluation.lock import hold_run_dir
 from codestar.evaluation.manifest import build_manifest, read_manifest, reconcile, write_manifest
 from codestar.evaluation.results import ResultRow
 from codestar.evaluation.runner import EvalConfig, Evaluation, evaluate, solve_config_dict
@@ -614,6 +615,33 @@ def eval_command(
     problems = _select(loaded.problems, _split(problem_ids), limit)
     directory = run_dir or _default_run_dir(benchmark)
     _check_run_dir(directory)
+    with hold_run_dir(directory):
+        _eval_in(
+            directory,
+            loaded=loaded,
+            problems=problems,
+            config=config,
+            llm=llm,
+            api_key=api_key,
+            ray_address=ray_address,
+            as_json=as_json,
+        )
+
+
+def _eval_in(
+    directory: Path,
+    *,
+    loaded: Any,
+    problems: list[Problem],
+    config: EvalConfig,
+    llm: LLMConfig,
+    api_key: str | None,
+    ray_address: str | None,
+    as_json: bool,
+) -> None:
+    """The eval proper, in a run directory this process holds."""
+    samples, rounds = config.solve.samples, config.solve.rounds
+    chosen_methods = config.methods
     manifest = _manifest(loaded, problems, config, llm, directory)
     from codestar.llm.session import open_session
 

@@ -26,6 +26,7 @@ It does not open backends or engines, load benchmarks or print (see `codestar.cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +44,7 @@ from codestar.errors import (
 )
 from codestar.evaluation.deadline import Deadline, with_deadline
 from codestar.evaluation.generations import Generation, write_generations
+from codestar.evaluation.lock import hold_run_dir
 from codestar.evaluation.manifest import write_json_atomic
 from codestar.evaluation.results import ResultRow, ResultsFile, usage_of
 from codestar.evaluation.summary import Summary, summarize
@@ -215,7 +217,32 @@ async def evaluate(
         raise ConfigError(
             f"problem id {duplicate!r} appears twice", hint="give each problem its own id"
         )
-    files = _RunFiles(Path(run_dir) if run_dir is not None else None)
+    with contextlib.ExitStack() as stack:
+        if run_dir is not None:
+            stack.enter_context(hold_run_dir(run_dir))
+        return await _evaluate(
+            problems,
+            models=models,
+            engine=engine,
+            config=config,
+            files=_RunFiles(Path(run_dir) if run_dir is not None else None),
+            rule_for=rule_for,
+            progress=progress,
+            prices=prices,
+        )
+
+
+async def _evaluate(
+    problems: Sequence[Problem],
+    *,
+    models: Models,
+    engine: Executor,
+    config: EvalConfig,
+    files: _RunFiles,
+    rule_for: RuleFor,
+    progress: Progress | None,
+    prices: PriceTable | None,
+) -> Evaluation:
     done = files.done()
     grader = _Grader(engine, config.solve, rule_for)
     limiter = asyncio.Semaphore(config.concurrency) if config.concurrency else None

@@ -1,0 +1,86 @@
+"""One evaluation at a time per run directory.
+
+Two `codestar eval` processes on the same ``--run-dir`` (a command started twice, in
+two terminals or by a scheduler) would both ask the model every call that is not yet
+in the store, and append to the same ``results.jsonl``, where one process's repair of
+a torn last line can cut a row the other is writing. So an evaluation holds an
+exclusive lock on ``RUN_DIR/.lock`` while it runs, and a second one is refused with
+the holder's process id.
+
+The lock is an advisory ``flock``: the kernel drops it when its process ends, however
+it ends, so a run killed with SIGKILL leaves nothing stale behind and resumes at once.
+It is re-entrant within one process (the CLI takes it before it writes the manifest,
+`evaluate` takes it again). Readers (`codestar report`, `codestar runs`) do not take it.
+
+    >>> import tempfile
+    >>> run_dir = tempfile.mkdtemp()
+    >>> with hold_run_dir(run_dir):
+    ...     with hold_run_dir(run_dir):  # the same process may take it again
+    ...         pass
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from codestar.errors import ConfigError
+
+LOCK_FILE = ".lock"
+
+# resolved run directory -> (the open lock file's descriptor, how many holders)
+_held: dict[Path, tuple[int, int]] = {}
+
+
+def _holder(fd: int) -> str:
+    """The pid the holder wrote into the lock file, as text ('' when unreadable)."""
+    try:
+        return os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+
+
+@contextlib.contextmanager
+def hold_run_dir(run_dir: str | Path) -> Iterator[None]:
+    """Hold ``run_dir``'s lock for the block; `ConfigError` if another process holds it."""
+    key = Path(run_dir).resolve()
+    if key in _held:
+        fd, depth = _held[key]
+        _held[key] = (fd, depth + 1)
+        try:
+            yield
+        finally:
+            fd, depth = _held[key]
+            _held[key] = (fd, depth - 1)
+        return
+    key.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = _holder(fd)
+        os.close(fd)
+        by = f"another codestar eval (pid {pid})" if pid.isdigit() else "another codestar eval"
+        raise ConfigError(
+            f"the run directory {run_dir} is in use by {by}",
+            hint="wait for it to finish or stop it, then rerun to resume; "
+            "or pass another --run-dir",
+        ) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _held[key] = (fd, 1)
+    try:
+        yield
+    finally:
+        fd, depth = _held[key]
+        if depth > 1:  # an inner holder (another task of this process) is still in
+            _held[key] = (fd, depth - 1)
+        else:
+            del _held[key]
+            os.close(fd)  # releases the flock
