@@ -104,3 +104,31 @@ def test_eval_lines_without_a_terminal_come_each_minute_with_an_eta(
     # 2 rows in 61 s, 78 to go: the ETA ignores the 20 resumed rows.
     assert "22/100 rows done (61 s, about 40 min left)" in line
     assert "sstar 95.5%" in line
+
+
+def test_the_eval_eta_is_timed_from_the_first_finished_problem_not_the_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codestar.cli import eval as eval_cli
+    from codestar.evaluation.results import ResultRow
+
+    clock = Clock()
+    monkeypatch.setattr(eval_cli.time, "monotonic", clock)
+    methods = ["sstar", "zero-shot", "public-only"]
+    view = eval_cli._ProgressView(methods, total=50, live=False)
+
+    def problem(index: int, at: float) -> str:
+        clock.now = at
+        for method in methods:
+            view.row(ResultRow(problem_id=f"p{index}", method=method, passed=True))
+        return capsys.readouterr().err
+
+    # Many problems in flight: the first one ends after a problem's whole latency
+    # (30 minutes), then one ends every 2 minutes.
+    first = problem(0, 1800.0)
+    assert "min left" not in first  # no rate yet from a single burst
+    problem(1, 1920.0)
+    line = problem(2, 2040.0)
+    # The line comes with problem 2's first row: 2 problems in 240 s after the first
+    # one, and 143 rows (47.7 problems) to go.
+    assert "7/150 rows done (2040 s, about 95 min left)" in line, line

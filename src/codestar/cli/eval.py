@@ -160,7 +160,8 @@ class _ProgressView:
     """A bar per method (problems done, running pass@1) and a line of model totals.
 
     Without a terminal: one line at each tenth of the rows and at least once a minute
-    while rows arrive, with an ETA from the rows this process finished (not the resumed).
+    while rows arrive, with an ETA from the rate at which this process finishes rows
+    (measured from its first finished row; resumed rows do not count).
     """
 
     def __init__(self, methods: Sequence[str], total: int, live: bool) -> None:
@@ -170,7 +171,12 @@ class _ProgressView:
         self._done = 0
         self._next_line = 0.1
         self._last_line = self.started
-        self._resumed = 0  # rows that arrived at once: read back from the run directory
+        # The rate is measured from the first rows this process finished on, not from
+        # its start: with many problems in flight, the first ones take a problem's whole
+        # latency to come, and timing from the start would put hours on the ETA.
+        # Rows of one problem come together, so the rate is counted in problems.
+        self._first_fresh: float | None = None
+        self._fresh_problems: set[str] = set()
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
         self._totals: TaskID | None = None
@@ -212,8 +218,10 @@ class _ProgressView:
             return
         now = time.monotonic()
         elapsed = now - self.started
-        if elapsed < RESUMED_WITHIN_S:
-            self._resumed = self._done
+        if elapsed >= RESUMED_WITHIN_S:  # earlier rows were read back from the run directory
+            if self._first_fresh is None:
+                self._first_fresh = now
+            self._fresh_problems.add(row.problem_id)
         everything = self.total * len(self.rows)
         fraction = self._done / max(1, everything)
         due = now - self._last_line >= LINE_EVERY_S
@@ -221,10 +229,12 @@ class _ProgressView:
             self._next_line = math.floor(fraction * 10 + 1) / 10
             self._last_line = now
             parts = ", ".join(f"{m} {self._label(m).split('pass@1')[1].strip()}" for m in self.rows)
-            fresh = self._done - self._resumed
             eta = ""
-            if fresh > 0 and self._done < everything and elapsed >= RESUMED_WITHIN_S:
-                eta = f", about {(everything - self._done) * elapsed / fresh / 60:.0f} min left"
+            since = len(self._fresh_problems) - 1  # problems begun after the first ended
+            if self._first_fresh is not None and since > 0 and self._done < everything:
+                per_problem = (now - self._first_fresh) / since
+                left = (everything - self._done) / max(1, len(self.rows))
+                eta = f", about {left * per_problem / 60:.0f} min left"
             click.echo(
                 f"eval: {self._done}/{everything} rows done ({elapsed:.0f} s{eta}); "
                 f"pass@1 so far: {parts}",
