@@ -132,3 +132,22 @@ def test_the_eval_eta_is_timed_from_the_first_finished_problem_not_the_start(
     # The line comes with problem 2's first row: 2 problems in 240 s after the first
     # one, and 143 rows (47.7 problems) to go.
     assert "7/150 rows done (2040 s, about 95 min left)" in line, line
+
+
+def test_the_live_eval_view_puts_the_same_eta_on_its_model_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from codestar.cli import eval as eval_cli
+    from codestar.evaluation.results import ResultRow
+
+    clock = Clock()
+    monkeypatch.setattr(eval_cli.time, "monotonic", clock)
+    view = eval_cli._ProgressView(["sstar"], total=10, live=True)
+    assert view._progress is not None and view._totals is not None
+    for index, at in enumerate((600.0, 660.0, 720.0)):
+        clock.now = at
+        view.row(ResultRow(problem_id=f"p{index}", method="sstar", passed=True))
+    view.totals(tokens=72_000, calls=30, reused=0)
+    line = view._progress.tasks[view._totals].description
+    # 2 problems in 120 s after the first one, 7 to go: 7 minutes.
+    assert line == "model: 72,000 tokens, 30 calls (0 reused), 100 tokens/s, about 7 min left"

@@ -27,7 +27,6 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -186,7 +185,6 @@ class _ProgressView:
                 BarColumn(bar_width=24),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                TimeRemainingColumn(),
                 console=stderr,
                 transient=False,
             )
@@ -211,17 +209,17 @@ class _ProgressView:
     def row(self, row: ResultRow) -> None:
         self.rows.setdefault(row.method, []).append(row)
         self._done += 1
-        if self._progress is not None:
-            task = self._tasks.get(row.method)
-            if task is not None:
-                self._progress.update(task, advance=1, description=self._label(row.method))
-            return
         now = time.monotonic()
         elapsed = now - self.started
         if elapsed >= RESUMED_WITHIN_S:  # earlier rows were read back from the run directory
             if self._first_fresh is None:
                 self._first_fresh = now
             self._fresh_problems.add(row.problem_id)
+        if self._progress is not None:
+            task = self._tasks.get(row.method)
+            if task is not None:
+                self._progress.update(task, advance=1, description=self._label(row.method))
+            return
         everything = self.total * len(self.rows)
         fraction = self._done / max(1, everything)
         due = now - self._last_line >= LINE_EVERY_S
@@ -229,27 +227,36 @@ class _ProgressView:
             self._next_line = math.floor(fraction * 10 + 1) / 10
             self._last_line = now
             parts = ", ".join(f"{m} {self._label(m).split('pass@1')[1].strip()}" for m in self.rows)
-            eta = ""
-            since = len(self._fresh_problems) - 1  # problems begun after the first ended
-            if self._first_fresh is not None and since > 0 and self._done < everything:
-                per_problem = (now - self._first_fresh) / since
-                left = (everything - self._done) / max(1, len(self.rows))
-                eta = f", about {left * per_problem / 60:.0f} min left"
+            minutes = self._minutes_left(now)
+            eta = f", about {minutes:.0f} min left" if minutes is not None else ""
             click.echo(
                 f"eval: {self._done}/{everything} rows done ({elapsed:.0f} s{eta}); "
                 f"pass@1 so far: {parts}",
                 err=True,
             )
 
+    def _minutes_left(self, now: float) -> float | None:
+        """Minutes to the last row at the rate this process finishes problems, or None
+        before two of them have finished."""
+        everything = self.total * len(self.rows)
+        since = len(self._fresh_problems) - 1  # problems begun after the first ended
+        if self._first_fresh is None or since < 1 or self._done >= everything:
+            return None
+        per_problem = (now - self._first_fresh) / since
+        return (everything - self._done) / max(1, len(self.rows)) * per_problem / 60
+
     def totals(self, tokens: int, calls: int, reused: int) -> None:
         if self._progress is None or self._totals is None:
             return
-        elapsed = max(1e-9, time.monotonic() - self.started)
+        now = time.monotonic()
+        elapsed = max(1e-9, now - self.started)
+        minutes = self._minutes_left(now)
+        left = f", about {minutes:.0f} min left" if minutes is not None else ""
         self._progress.update(
             self._totals,
             description=(
                 f"model: {tokens:,} tokens, {calls} calls ({reused} reused), "
-                f"{tokens / elapsed:.0f} tokens/s"
+                f"{tokens / elapsed:.0f} tokens/s{left}"
             ),
         )
 
