@@ -4,6 +4,9 @@ directories by their run store, opened read-only."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from codestar.evaluation.catalog import find_runs
@@ -64,3 +67,38 @@ def test_eval_and_solve_runs_are_listed_newest_first(tmp_path: Path) -> None:
     assert listed_solve.problems == 2 and listed_solve.tokens == 32 and listed_solve.calls == 2
     assert (solve_dir / "run.sqlite").stat().st_mtime_ns == before  # read-only
     assert find_runs(tmp_path / "absent") == []
+
+
+def test_an_eval_going_on_in_another_process_is_listed_as_running(tmp_path: Path) -> None:
+    run_dir = tmp_path / "he"
+    run_dir.mkdir()
+    (run_dir / "manifest.json").write_text(json.dumps({"benchmark": {"name": "humaneval"}}))
+    [idle] = find_runs(tmp_path)
+    assert idle.running is None and idle.to_dict()["running_pid"] is None
+    hold = (
+        "import sys, time\n"
+        "from codestar.evaluation.lock import hold_run_dir\n"
+        "with hold_run_dir(sys.argv[1]):\n"
+        "    print('held', flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", hold, str(run_dir)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "held"
+        [busy] = find_runs(tmp_path)
+        assert busy.running == process.pid
+        listed = subprocess.run(
+            [sys.executable, "-m", "codestar", "runs", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        assert f"eval (running, pid {process.pid})" in listed.stdout, listed.stdout
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    [after] = find_runs(tmp_path)
+    assert after.running is None  # the kernel dropped the dead holder's lock

@@ -71,4 +71,3 @@ def test_the_same_process_may_nest_and_releases_at_the_outer_exit(tmp_path: Path
         assert refused.returncode != 0 and "in use by" in refused.stderr
     released = subprocess.run(probe, capture_output=True, text=True, timeout=60)
     assert released.returncode == 0 and released.stdout.strip() == "held"
-

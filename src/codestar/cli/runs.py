@@ -31,7 +31,8 @@ def runs(root: Path, as_json: bool) -> None:
     """List the runs under ROOT (default: runs/), newest first.
 
     An eval run shows its benchmark, methods, models, problems and pass@1 per method;
-    a solve run (--run-dir of codestar solve) its model, problems and tokens.
+    a solve run (--run-dir of codestar solve) its model, problems and tokens. An eval
+    that is going on now says so, with its pid.
 
     \b
     Examples:
@@ -51,7 +52,7 @@ def runs(root: Path, as_json: bool) -> None:
     for run in found:
         table.add_row(
             str(run.path),
-            run.kind,
+            run.kind if run.running is None else f"{run.kind} (running, pid {run.running})",
             run.created[:19].replace("T", " "),
             ", ".join(run.models) or "-",
             run.benchmark or "-",

@@ -4,7 +4,9 @@
 one that holds a run: an *eval* run by its ``manifest.json`` and ``summary.json`` (the
 benchmark, methods, models, problems, pass@1 per method, tokens), a *solve* run by its
 run store (the model, problems and tokens of the calls it recorded). The store is
-opened read-only: listing never creates, migrates or locks anything.
+opened read-only: listing never creates, migrates or locks anything. An eval that is
+running now is marked with its pid (read from ``/proc/locks``, see
+`codestar.evaluation.lock`); its pass@1 is that of its last finished pass, if any.
 
 It does not resume or change runs.
 """
@@ -19,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from codestar.evaluation.lock import holder
 from codestar.evaluation.manifest import MANIFEST_FILE
 from codestar.evaluation.runner import SUMMARY_FILE
 from codestar.llm.store import FILENAME as STORE_FILE
@@ -38,6 +41,8 @@ class RunInfo:
     pass_at_1: Mapping[str, float | None] = field(default_factory=dict)
     tokens: int = 0
     calls: int = 0
+    #: The pid of the `codestar eval` running in it now (its lock's holder), or None.
+    running: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +56,7 @@ class RunInfo:
             "pass_at_1": dict(self.pass_at_1),
             "tokens": self.tokens,
             "calls": self.calls,
+            "running_pid": self.running,
         }
 
 
@@ -111,6 +117,7 @@ def _eval_run(path: Path) -> RunInfo:
         pass_at_1=rates,
         tokens=tokens,
         calls=calls,
+        running=holder(path),
     )
 
 

@@ -10,7 +10,9 @@ the holder's process id.
 The lock is an advisory ``flock``: the kernel drops it when its process ends, however
 it ends, so a run killed with SIGKILL leaves nothing stale behind and resumes at once.
 It is re-entrant within one process (the CLI takes it before it writes the manifest,
-`evaluate` takes it again). Readers (`codestar report`, `codestar runs`) do not take it.
+`evaluate` takes it again). Readers (`codestar report`, `codestar runs`) do not take it;
+`holder` tells them, from ``/proc/locks`` and without touching the lock, whether a run
+is going on.
 
     >>> import tempfile
     >>> run_dir = tempfile.mkdtemp()
@@ -33,6 +35,32 @@ LOCK_FILE = ".lock"
 
 # resolved run directory -> (the open lock file's descriptor, how many holders)
 _held: dict[Path, tuple[int, int]] = {}
+
+
+def holder(run_dir: str | Path) -> int | None:
+    """The pid of the process that holds ``run_dir``'s lock now, or None (no lock held,
+    or a system without ``/proc/locks``). It only reads: it never takes the lock.
+
+    >>> import tempfile
+    >>> run_dir = tempfile.mkdtemp()
+    >>> holder(run_dir) is None
+    True
+    >>> with hold_run_dir(run_dir):
+    ...     holder(run_dir) == os.getpid()
+    True
+    """
+    try:
+        stat = (Path(run_dir) / LOCK_FILE).stat()
+        table = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    where = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    for line in table.splitlines():
+        # "1: FLOCK  ADVISORY  WRITE 23208 fe:00:2146306 0 EOF"
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == where:
+            return int(fields[4]) if fields[4].isdigit() else None
+    return None
 
 
 def _holder(fd: int) -> str:
