@@ -96,7 +96,7 @@ def test_an_eval_going_on_in_another_process_is_listed_as_running(tmp_path: Path
             timeout=60,
             env={**os.environ, "COLUMNS": "200"},
         )
-        assert f"eval (running, pid {process.pid})" in listed.stdout, listed.stdout
+        assert f"running, pid {process.pid}" in listed.stdout, listed.stdout
     finally:
         process.kill()
         process.wait(timeout=30)
