@@ -225,6 +225,19 @@ def test_rows_survive_a_torn_last_line(tmp_path: Path) -> None:
     assert [r.problem_id for r in results.read()] == ["a", "b"]
 
 
+def test_a_trace_torn_by_a_kill_does_not_swallow_the_next_one(
+    engine: Engine, tmp_path: Path
+) -> None:
+    first = run(engine, ScriptedBackend(answers(SOLVED)), ["zero-shot"], tmp_path, PROBLEMS[:1])
+    assert [r.problem_id for r in first.rows] == ["p0"]
+    traces = tmp_path / "traces" / "zero-shot.jsonl"
+    with traces.open("a", encoding="utf-8") as file:
+        file.write('{"problem_id": "p1", "meth')  # a kill in the middle of a write
+    run(engine, ScriptedBackend(answers(SOLVED)), ["zero-shot"], tmp_path, PROBLEMS[:2])
+    lines = traces.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["problem_id"] for line in lines] == ["p0", "p1"]
+
+
 def test_a_server_that_cannot_be_reached_stops_the_run_and_keeps_finished_rows(
     engine: Engine, tmp_path: Path
 ) -> None:

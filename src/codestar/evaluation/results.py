@@ -205,20 +205,25 @@ class ResultsFile:
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(row.to_dict(), ensure_ascii=False, allow_nan=False)
-        self._drop_torn_tail()
-        with self.path.open("a", encoding="utf-8") as file:
-            file.write(line + "\n")
+        append_line(self.path, line, durable=True)
+
+
+def append_line(path: Path, line: str, *, durable: bool = False) -> None:
+    """Append ``line`` to a JSON-lines file, first cutting off a torn last line (a
+    write a kill interrupted), so the new line never runs on from a broken one.
+    ``durable``: flushed and fsynced before returning."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = b""
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as file:
+            file.truncate(data.rfind(b"\n") + 1)
+    with path.open("a", encoding="utf-8") as file:
+        file.write(line + "\n")
+        if durable:
             file.flush()
             os.fsync(file.fileno())
-
-    def _drop_torn_tail(self) -> None:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return
-        if data and not data.endswith(b"\n"):
-            with self.path.open("r+b") as file:
-                file.truncate(data.rfind(b"\n") + 1)
 
 
 def usage_of(usage: Mapping[str, Any], cached: Mapping[str, Any]) -> dict[str, StageUsage]:

@@ -46,7 +46,7 @@ from codestar.evaluation.deadline import Deadline, with_deadline
 from codestar.evaluation.generations import Generation, write_generations
 from codestar.evaluation.lock import hold_run_dir
 from codestar.evaluation.manifest import write_json_atomic
-from codestar.evaluation.results import ResultRow, ResultsFile, usage_of
+from codestar.evaluation.results import ResultRow, ResultsFile, append_line, usage_of
 from codestar.evaluation.summary import Summary, summarize
 from codestar.execution.types import GradingRule, Program
 from codestar.llm.accounting import PriceTable
@@ -178,8 +178,7 @@ class _RunFiles:
             traces = self.run_dir / "traces"
             traces.mkdir(parents=True, exist_ok=True)
             line = json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False)
-            with (traces / f"{row.method}.jsonl").open("a", encoding="utf-8") as file:
-                file.write(line + "\n")
+            append_line(traces / f"{row.method}.jsonl", line)
         self.results.append(row)
 
     def finish(self, rows: Sequence[ResultRow], summary: Summary) -> None:
