@@ -125,7 +125,8 @@ def _summary(summary: Mapping[str, Any]) -> Markup:
             "p",
             "pass@N: some candidate of the method's pool passes (a bound, not a selector). "
             "random pick: the expected pass@1 of a uniform pick among the candidates that "
-            "pass the public tests, the bar a selector has to clear.",
+            'pass the public tests, the bar a selector has to clear; "(of k)" when only k '
+            "problems' rows record it (rows written by an older codestar in a resumed run).",
             class_="legend",
         ),
         note,

@@ -57,6 +57,22 @@ def _head(*names: str) -> Markup:
     return element("thead", element("tr", join(element("th", name) for name in names)))
 
 
+def _pick_text(pick: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """The random pick's rate, with its own count when it covers fewer problems than
+    pass@1 (rows written before codestar recorded it, in a resumed run).
+
+    >>> _pick_text({"rate": 0.5, "graded": 4}, {"pass_at_1": {"graded": 4}})
+    '50.0%'
+    >>> _pick_text({"rate": 0.5, "graded": 4}, {"pass_at_1": {"graded": 10}})
+    '50.0% (of 4)'
+    """
+    text = percent(pick.get("rate"))
+    graded = pick.get("graded") or 0
+    if graded and graded < (data.get("pass_at_1") or {}).get("graded", 0):
+        text += f" (of {graded})"
+    return text
+
+
 def methods_table(summary: Mapping[str, Any]) -> Markup:
     """One row per method: pass@1, its interval, pass@N, the expected pass@1 of a random
     public-passing pick, tokens, calls, time, errors."""
@@ -75,7 +91,7 @@ def methods_table(summary: Mapping[str, Any]) -> Markup:
                 method,
                 percent(data["pass_at_n"].get("rate")),
             ),
-            _number(pick.get("rate"), "random_pick.rate", method, percent(pick.get("rate"))),
+            _number(pick.get("rate"), "random_pick.rate", method, _pick_text(pick, data)),
             _number(total.get("total_tokens"), "total_tokens", method),
             _number(data.get("new_calls"), "new_calls", method),
             _number(data.get("reused_calls"), "reused_calls", method),
