@@ -92,8 +92,32 @@ def pass_rate_plot(points: Sequence[MethodPoint]) -> str:
     axes.set_xticks(positions, names, rotation=20, ha="right")
     axes.set_ylim(0, 1.05)
     axes.set_ylabel("problems solved")
-    axes.legend(loc="upper left", fontsize=8, frameon=False)
+    # Above the axes: inside them it covers the tops of the bars when pass@1 is high.
+    axes.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=8, frameon=False)
     return _svg(figure, pyplot)
+
+
+def label_offsets(xy: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
+    """Where each point's label goes (in points from the point), so that labels of
+    points close together do not print over each other: a label that would fall near
+    one already placed goes below its point instead, then further down.
+
+    >>> label_offsets([(100, 0.80), (5000, 0.80), (110, 0.81)])
+    [(5, 4), (5, 4), (5, -10)]
+    """
+    xs = [x for x, _ in xy]
+    span = (max(xs) - min(xs)) if xs else 0.0
+    placed: list[tuple[float, float]] = []
+    offsets = []
+    for x, y in xy:
+        step = 0
+        while any(
+            abs(x - px) <= 0.15 * span and abs(y - step * 0.1 - py) < 0.06 for px, py in placed
+        ):
+            step += 1
+        placed.append((x, y - step * 0.1))  # 14 points is about 0.1 of the y axis
+        offsets.append((5, 4 - 14 * step))
+    return offsets
 
 
 def scaling_plot(points: Sequence[MethodPoint]) -> str:
@@ -101,9 +125,9 @@ def scaling_plot(points: Sequence[MethodPoint]) -> str:
     pyplot = _pyplot()
     _style(pyplot)
     figure, axes = pyplot.subplots(figsize=(4.6, 2.8))
-    for point in points:
-        if point.pass_at_1 is None:
-            continue
+    shown = [p for p in points if p.pass_at_1 is not None]
+    offsets = label_offsets([(p.tokens_per_problem, p.pass_at_1 or 0.0) for p in shown])
+    for point, offset in zip(shown, offsets, strict=True):
         axes.errorbar(
             [point.tokens_per_problem],
             [point.pass_at_1],
@@ -118,7 +142,7 @@ def scaling_plot(points: Sequence[MethodPoint]) -> str:
             point.method,
             (point.tokens_per_problem, point.pass_at_1),
             textcoords="offset points",
-            xytext=(5, 4),
+            xytext=offset,
             fontsize=8,
         )
     spent = [p.tokens_per_problem for p in points if p.tokens_per_problem > 0]
