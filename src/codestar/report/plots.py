@@ -125,22 +125,19 @@ def scaling_plot(points: Sequence[MethodPoint]) -> str:
     pyplot = _pyplot()
     _style(pyplot)
     figure, axes = pyplot.subplots(figsize=(4.6, 2.8))
-    shown = [p for p in points if p.pass_at_1 is not None]
-    offsets = label_offsets([(p.tokens_per_problem, p.pass_at_1 or 0.0) for p in shown])
-    for point, offset in zip(shown, offsets, strict=True):
+    shown = [(p, p.pass_at_1) for p in points if p.pass_at_1 is not None]
+    offsets = label_offsets([(p.tokens_per_problem, rate) for p, rate in shown])
+    for (point, rate), offset in zip(shown, offsets, strict=True):
         axes.errorbar(
             [point.tokens_per_problem],
-            [point.pass_at_1],
-            yerr=[
-                [max(0.0, point.pass_at_1 - point.low)],
-                [max(0.0, point.high - point.pass_at_1)],
-            ],
+            [rate],
+            yerr=[[max(0.0, rate - point.low)], [max(0.0, point.high - rate)]],
             fmt="o",
             capsize=3,
         )
         axes.annotate(
             point.method,
-            (point.tokens_per_problem, point.pass_at_1),
+            (point.tokens_per_problem, rate),
             textcoords="offset points",
             xytext=offset,
             fontsize=8,
