@@ -71,3 +71,27 @@ def test_the_same_process_may_nest_and_releases_at_the_outer_exit(tmp_path: Path
         assert refused.returncode != 0 and "in use by" in refused.stderr
     released = subprocess.run(probe, capture_output=True, text=True, timeout=60)
     assert released.returncode == 0 and released.stdout.strip() == "held"
+
+
+def test_a_run_directory_that_cannot_be_written_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with (
+        pytest.raises(ConfigError, match="cannot write the run directory"),
+        hold_run_dir(blocker / "run"),
+    ):
+        pass
+
+
+def test_a_filesystem_without_locks_goes_on_unguarded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import fcntl
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with hold_run_dir(tmp_path):
+        pass

@@ -24,6 +24,7 @@ is going on.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -32,6 +33,9 @@ from pathlib import Path
 from codestar.errors import ConfigError
 
 LOCK_FILE = ".lock"
+
+# errno values of a filesystem that cannot lock at all
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL})
 
 # resolved run directory -> (the open lock file's descriptor, how many holders)
 _held: dict[Path, tuple[int, int]] = {}
@@ -84,8 +88,14 @@ def hold_run_dir(run_dir: str | Path) -> Iterator[None]:
             fd, depth = _held[key]
             _held[key] = (fd, depth - 1)
         return
-    key.mkdir(parents=True, exist_ok=True)
-    fd = os.open(key / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        key.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write the run directory {run_dir} ({error.strerror or error})",
+            hint="pass --run-dir with a writable directory",
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -97,6 +107,12 @@ def hold_run_dir(run_dir: str | Path) -> Iterator[None]:
             hint="wait for it to finish or stop it, then rerun to resume; "
             "or pass another --run-dir",
         ) from None
+    except OSError as error:
+        if error.errno not in _NO_LOCKS:
+            os.close(fd)
+            raise
+        # A filesystem without flock (some FUSE and network mounts): go on unguarded,
+        # as before there was a lock; a second eval there is the user's to avoid.
     except BaseException:
         os.close(fd)
         raise
