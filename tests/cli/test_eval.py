@@ -166,6 +166,7 @@ def test_eval_reports_exact_pass_at_1_and_its_generations_regrade_the_same(
     (run,) = json.loads(listed.stdout)["runs"]
     assert run["kind"] == "eval" and run["problems"] == 5 and run["models"] == ["m"]
     assert run["pass_at_1"] == {"sstar": 0.6, "majority-vote": 0.6}
+    assert run["finished"] is True and run["running_pid"] is None
 
 
 def test_a_finished_eval_reruns_with_zero_model_calls(

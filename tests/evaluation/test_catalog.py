@@ -20,6 +20,17 @@ def call(problem: str, tokens: int) -> CallRecord:
     )  # fmt: skip
 
 
+def runs_table(root: Path) -> subprocess.CompletedProcess[str]:
+    """`codestar runs ROOT` as a user runs it, on a wide terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "codestar", "runs", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
 def test_eval_and_solve_runs_are_listed_newest_first(tmp_path: Path) -> None:
     solve_dir = tmp_path / "solve-1"
     with RunStore(solve_dir) as store:
@@ -89,16 +100,43 @@ def test_an_eval_going_on_in_another_process_is_listed_as_running(tmp_path: Path
         assert process.stdout is not None and process.stdout.readline().strip() == "held"
         [busy] = find_runs(tmp_path)
         assert busy.running == process.pid
-        listed = subprocess.run(
-            [sys.executable, "-m", "codestar", "runs", str(tmp_path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "COLUMNS": "200"},
-        )
+        listed = runs_table(tmp_path)
         assert f"running, pid {process.pid}" in listed.stdout, listed.stdout
     finally:
         process.kill()
         process.wait(timeout=30)
     [after] = find_runs(tmp_path)
     assert after.running is None  # the kernel dropped the dead holder's lock
+
+
+def test_an_eval_stopped_before_its_end_is_summarized_from_its_rows(tmp_path: Path) -> None:
+    from codestar.evaluation.results import ResultRow, ResultsFile
+
+    run_dir = tmp_path / "he"
+    run_dir.mkdir()
+    (run_dir / "manifest.json").write_text(
+        json.dumps(
+            {
+                "benchmark": {"name": "humaneval"},
+                "methods": ["sstar", "zero-shot"],
+                "problem_ids": ["a", "b", "c", "d"],
+            }
+        )
+    )
+    results = ResultsFile(run_dir)
+    for problem, method, passed in [
+        ("a", "sstar", True),
+        ("a", "zero-shot", False),
+        ("b", "sstar", False),
+    ]:
+        results.append(ResultRow(problem_id=problem, method=method, passed=passed, hidden_tests=1))
+    [partial] = find_runs(tmp_path)
+    assert not partial.finished and partial.problems_done == 2 and partial.problems == 4
+    assert partial.pass_at_1 == {"sstar": 0.5, "zero-shot": 0.0}
+    listed = runs_table(tmp_path)
+    assert "unfinished" in listed.stdout and "2/4" in listed.stdout, listed.stdout
+    # A summary written after the last row is the run's own, finished account.
+    summary = {"problems": 4, "methods": {"sstar": {"pass_at_1": {"rate": 0.75}}}}
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    [done] = find_runs(tmp_path)
+    assert done.finished and done.pass_at_1 == {"sstar": 0.75} and done.problems_done == 4

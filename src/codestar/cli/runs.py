@@ -54,7 +54,8 @@ def runs(root: Path, as_json: bool) -> None:
 
     An eval run shows its benchmark, methods, models, problems and pass@1 per method;
     a solve run (--run-dir of codestar solve; "(solve)" in the benchmark column) its
-    model, problems and tokens. An eval that is going on now says so, with its pid.
+    model, problems and tokens. An eval that is going on now says so, with its pid, and
+    one stopped before its end says "unfinished"; both show pass@1 over the rows so far.
 
     \b
     Examples:
@@ -78,13 +79,17 @@ def runs(root: Path, as_json: bool) -> None:
     table.add_column("pass@1", overflow="fold")
     table.add_column("tokens", justify="right", no_wrap=True, min_width=6)
     for run in found:
-        state = f"\nrunning, pid {run.running}" if run.running is not None else ""
+        state = ""
+        if run.running is not None:
+            state = f"\nrunning, pid {run.running}"
+        elif not run.finished:
+            state = "\nunfinished"
         table.add_row(
             _name(run, root) + state,
             run.created[:16].replace("T", " "),
             "\n".join(run.models) or "-",
             run.benchmark or f"({run.kind})",
-            str(run.problems),
+            str(run.problems) if run.finished else f"{run.problems_done}/{run.problems}",
             _rates(run),
             _tokens(run.tokens),
         )

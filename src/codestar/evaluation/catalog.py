@@ -6,7 +6,8 @@ benchmark, methods, models, problems, pass@1 per method, tokens), a *solve* run 
 run store (the model, problems and tokens of the calls it recorded). The store is
 opened read-only: listing never creates, migrates or locks anything. An eval that is
 running now is marked with its pid (read from ``/proc/locks``, see
-`codestar.evaluation.lock`); its pass@1 is that of its last finished pass, if any.
+`codestar.evaluation.lock`); a run whose rows are newer than its ``summary.json`` (going
+on, or stopped before its end) is summarized from its rows so far.
 
 It does not resume or change runs.
 """
@@ -21,9 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from codestar.errors import ConfigError
 from codestar.evaluation.lock import holder
 from codestar.evaluation.manifest import MANIFEST_FILE
+from codestar.evaluation.results import RESULTS_FILE, ResultsFile
 from codestar.evaluation.runner import SUMMARY_FILE
+from codestar.evaluation.summary import summarize
 from codestar.llm.store import FILENAME as STORE_FILE
 
 
@@ -43,6 +47,11 @@ class RunInfo:
     calls: int = 0
     #: The pid of the `codestar eval` running in it now (its lock's holder), or None.
     running: int | None = None
+    #: False when rows were added after the last summary (a run going on or stopped
+    #: before its end): pass@1 and tokens are then those of the rows so far.
+    finished: bool = True
+    #: Problems with at least one row (all of them once a run has finished).
+    problems_done: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +66,8 @@ class RunInfo:
             "tokens": self.tokens,
             "calls": self.calls,
             "running_pid": self.running,
+            "finished": self.finished,
+            "problems_done": self.problems_done,
         }
 
 
@@ -87,9 +98,32 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _current_summary(path: Path, methods: list[str]) -> tuple[dict[str, Any], bool]:
+    """The run's summary and whether it is up to date: ``summary.json`` when it is newer
+    than ``results.jsonl``, else one made from the rows so far (a run going on, or
+    stopped before its end)."""
+    summary_file, results_file = path / SUMMARY_FILE, path / RESULTS_FILE
+    try:
+        rows_changed = results_file.stat().st_mtime_ns
+    except OSError:
+        return _read_json(summary_file), True
+    try:
+        summarized = summary_file.stat().st_mtime_ns
+    except OSError:
+        summarized = -1
+    if summarized >= rows_changed:
+        return _read_json(summary_file), True
+    try:
+        rows = ResultsFile(path).read()
+    except ConfigError:
+        return _read_json(summary_file), False
+    return summarize(rows, methods or None).to_dict(), False
+
+
 def _eval_run(path: Path) -> RunInfo:
     manifest = _read_json(path / MANIFEST_FILE)
-    summary = _read_json(path / SUMMARY_FILE)
+    wanted = [str(m) for m in manifest.get("methods", [])]
+    summary, finished = _current_summary(path, wanted)
     methods = summary.get("methods") or {}
     rates = {
         name: (data.get("pass_at_1") or {}).get("rate")
@@ -118,6 +152,8 @@ def _eval_run(path: Path) -> RunInfo:
         tokens=tokens,
         calls=calls,
         running=holder(path),
+        finished=finished,
+        problems_done=int(summary.get("problems", 0) or 0),
     )
 
 
