@@ -50,6 +50,8 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     requests: ClassVar[list[str]] = []
     delay_s: ClassVar[float] = 0.0
+    #: When set, every request waits until it is released (at most two minutes).
+    hold: ClassVar[threading.Event | None] = None
 
     def log_message(self, format: str, *args: object) -> None:
         return
@@ -60,6 +62,8 @@ class _Handler(BaseHTTPRequestHandler):
         type(self).requests.append(prompt)
         if self.delay_s:
             time.sleep(self.delay_s)
+        if self.hold is not None:
+            self.hold.wait(timeout=120)
         task = next((q for q in ("q0", "q1", "q2", "q3", "q4") if f"Task {q}:" in prompt), "")
         if "test inputs" in prompt or "Two programs were written" in prompt:
             text = "```\n1 2\n```\n```\n3 3\n```"
@@ -94,6 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     _Handler.requests = []
     _Handler.delay_s = 0.0
+    _Handler.hold = None
     httpd = _Server(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -279,7 +284,8 @@ def test_a_second_eval_on_a_run_directory_in_use_is_refused_in_one_line(
     server: str, problems: Path, tmp_path: Path
 ) -> None:
     run_dir = tmp_path / "run"
-    _Handler.delay_s = 0.1
+    release = threading.Event()
+    _Handler.hold = release  # the first eval waits on its model until the check is done
     env = {**os.environ, "OPENAI_API_KEY": "test-key"}
     first = subprocess.Popen(
         [sys.executable, "-m", "codestar", *eval_args(problems, server, run_dir, "sstar")],
@@ -299,12 +305,13 @@ def test_a_second_eval_on_a_run_directory_in_use_is_refused_in_one_line(
         assert f"in use by another codestar eval (pid {first.pid})" in second.stderr
         assert second.stderr.strip().count("\n") == 0 and "Traceback" not in second.stderr
         assert (run_dir / "manifest.json").read_bytes() == manifest
+        release.set()
         _, err = first.communicate(timeout=240)
         assert first.returncode == 0, err
     finally:
+        release.set()
         first.kill()
         first.wait(timeout=30)
-    _Handler.delay_s = 0.0
     rerun = codestar(*eval_args(problems, server, run_dir, "sstar"), "--json")
     assert rerun.returncode == 0, rerun.stderr
     assert json.loads(rerun.stdout)["methods"]["sstar"]["pass_at_1"]["passed"] == 3
