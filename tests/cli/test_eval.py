@@ -116,15 +116,28 @@ def problems(tmp_path: Path) -> Path:
     return path
 
 
+ENV = {**os.environ, "OPENAI_API_KEY": "test-key"}
+
+
 def codestar(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPENAI_API_KEY": "test-key"}
     return subprocess.run(
         [sys.executable, "-m", "codestar", *args],
         capture_output=True,
         text=True,
         timeout=300,
-        env=env,
+        env=ENV,
         **kwargs,
+    )
+
+
+def started(*args: str, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
+    """`codestar ARGS` started in the background (its stdout discarded)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "codestar", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+        env=ENV,
     )
 
 
@@ -199,13 +212,7 @@ def test_an_eval_killed_with_sigkill_resumes_without_repeating_finished_calls(
     clean_calls = len(_Handler.requests)
     _Handler.requests = []
     _Handler.delay_s = 0.15
-    env = {**os.environ, "OPENAI_API_KEY": "test-key"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "codestar", *eval_args(problems, server, killed_dir, "sstar")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    process = started(*eval_args(problems, server, killed_dir, "sstar"))
     deadline = time.monotonic() + 60
     while len(_Handler.requests) < clean_calls // 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -286,14 +293,7 @@ def test_a_second_eval_on_a_run_directory_in_use_is_refused_in_one_line(
     run_dir = tmp_path / "run"
     release = threading.Event()
     _Handler.hold = release  # the first eval waits on its model until the check is done
-    env = {**os.environ, "OPENAI_API_KEY": "test-key"}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "codestar", *eval_args(problems, server, run_dir, "sstar")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    first = started(*eval_args(problems, server, run_dir, "sstar"), stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         while not _Handler.requests and time.monotonic() < deadline:
