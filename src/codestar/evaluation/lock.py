@@ -67,8 +67,9 @@ def holder(run_dir: str | Path) -> int | None:
     return None
 
 
-def _holder(fd: int) -> str:
-    """The pid the holder wrote into the lock file, as text ('' when unreadable)."""
+def _pid_written_in(fd: int) -> str:
+    """The pid the holder wrote into the lock file, as text ('' when unreadable). Unlike
+    `holder`, this needs no ``/proc``, so the refusal names the pid on every system."""
     try:
         return os.pread(fd, 32, 0).decode("ascii", "replace").strip()
     except OSError:
@@ -99,7 +100,7 @@ def hold_run_dir(run_dir: str | Path) -> Iterator[None]:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        pid = _holder(fd)
+        pid = _pid_written_in(fd)
         os.close(fd)
         by = f"another codestar eval (pid {pid})" if pid.isdigit() else "another codestar eval"
         raise ConfigError(

@@ -216,9 +216,8 @@ async def evaluate(
         raise ConfigError(
             f"problem id {duplicate!r} appears twice", hint="give each problem its own id"
         )
-    with contextlib.ExitStack() as stack:
-        if run_dir is not None:
-            stack.enter_context(hold_run_dir(run_dir))
+    held = hold_run_dir(run_dir) if run_dir is not None else contextlib.nullcontext()
+    with held:
         return await _evaluate(
             problems,
             models=models,
