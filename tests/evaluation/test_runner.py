@@ -279,3 +279,22 @@ def test_the_undebugged_samples_have_their_own_oracle(engine: Engine) -> None:
     assert rows["p1"].public_pool_passed == rows["p1"].candidates_passing_public
     assert rows["p1"].random_pick == 1.0 and summary.random_pick.graded == 3
     assert summary.to_dict()["pass_at_n_samples"]["passed"] == 1
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 16])
+def test_a_torn_tail_is_cut_after_the_last_newline_however_far_back(
+    tmp_path: Path, chunk: int
+) -> None:
+    from codestar.evaluation.results import _cut_torn_tail
+
+    path = tmp_path / "rows.jsonl"
+    for text, kept in [
+        (b'{"a": 1}\n{"b": 2}\n', b'{"a": 1}\n{"b": 2}\n'),  # whole: untouched
+        (b'{"a": 1}\n{"b": 2}\n{"c": 3', b'{"a": 1}\n{"b": 2}\n'),
+        (b'{"a": 1}\n' + b"x" * 100, b'{"a": 1}\n'),  # the tear longer than a chunk
+        (b'{"c": 3', b""),  # not one complete line
+        (b"", b""),
+    ]:
+        path.write_bytes(text)
+        _cut_torn_tail(path, chunk=chunk)
+        assert path.read_bytes() == kept, (text, chunk)

@@ -212,18 +212,38 @@ def append_line(path: Path, line: str, *, durable: bool = False) -> None:
     """Append ``line`` to a JSON-lines file, first cutting off a torn last line (a
     write a kill interrupted), so the new line never runs on from a broken one.
     ``durable``: flushed and fsynced before returning."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        data = b""
-    if data and not data.endswith(b"\n"):
-        with path.open("r+b") as file:
-            file.truncate(data.rfind(b"\n") + 1)
+    _cut_torn_tail(path)
     with path.open("a", encoding="utf-8") as file:
         file.write(line + "\n")
         if durable:
             file.flush()
             os.fsync(file.fileno())
+
+
+def _cut_torn_tail(path: Path, chunk: int = 1 << 16) -> None:
+    """Cut ``path`` after its last newline, reading only its end: the file grows with a
+    run, and this runs before every append."""
+    try:
+        file = path.open("r+b")
+    except FileNotFoundError:
+        return
+    with file:
+        end = file.seek(0, os.SEEK_END)
+        if end == 0:
+            return
+        file.seek(end - 1)
+        if file.read(1) == b"\n":
+            return
+        position = end
+        while position > 0:
+            start = max(0, position - chunk)
+            file.seek(start)
+            newline = file.read(position - start).rfind(b"\n")
+            if newline >= 0:
+                file.truncate(start + newline + 1)
+                return
+            position = start
+        file.truncate(0)  # not one complete line
 
 
 def usage_of(usage: Mapping[str, Any], cached: Mapping[str, Any]) -> dict[str, StageUsage]:
