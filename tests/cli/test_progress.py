@@ -151,3 +151,28 @@ def test_the_live_eval_view_puts_the_same_eta_on_its_model_line(
     line = view._progress.tasks[view._totals].description
     # 2 problems in 120 s after the first one, 7 to go: 7 minutes.
     assert line == "model: 72,000 tokens, 30 calls (0 reused), 100 tokens/s, about 7 min left"
+
+
+def test_problems_replayed_from_the_store_do_not_set_the_eval_eta(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codestar.cli import eval as eval_cli
+    from codestar.evaluation.results import ResultRow, StageUsage
+
+    clock = Clock()
+    monkeypatch.setattr(eval_cli.time, "monotonic", clock)
+    view = eval_cli._ProgressView(["sstar"], total=100, live=False)
+    replayed = {"sample": StageUsage(calls=4, reused_calls=4)}
+    fresh = {"sample": StageUsage(calls=4, reused_calls=1)}
+    # The results file was lost: 90 finished problems come back from the store's
+    # answers, one every 50 ms after the first seconds; they cost no model call.
+    for index in range(90):
+        clock.now = 2.0 + index * 0.05
+        view.row(ResultRow(problem_id=f"p{index}", method="sstar", passed=True, usage=replayed))
+    capsys.readouterr()
+    for index, at in ((90, 600.0), (91, 720.0), (92, 840.0)):
+        clock.now = at
+        view.row(ResultRow(problem_id=f"p{index}", method="sstar", passed=True, usage=fresh))
+    line = capsys.readouterr().err
+    # 2 new problems in 240 s after the first new one, 7 to go: 14 minutes, not seconds.
+    assert "93/100 rows done (840 s, about 14 min left)" in line, line

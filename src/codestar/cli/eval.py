@@ -159,8 +159,9 @@ class _ProgressView:
     """A bar per method (problems done, running pass@1) and a line of model totals.
 
     Without a terminal: one line at each tenth of the rows and at least once a minute
-    while rows arrive, with an ETA from the rate at which this process finishes rows
-    (measured from its first finished row; resumed rows do not count).
+    while rows arrive, with an ETA from the rate at which this process finishes problems
+    (measured from its first finished one; resumed rows and replayed problems do not
+    count).
     """
 
     def __init__(self, methods: Sequence[str], total: int, live: bool) -> None:
@@ -211,7 +212,10 @@ class _ProgressView:
         self._done += 1
         now = time.monotonic()
         elapsed = now - self.started
-        if elapsed >= RESUMED_WITHIN_S:  # earlier rows were read back from the run directory
+        # Earlier rows were read back from the run directory; a row whose every call the
+        # store answered is a finished problem replayed (its results file was lost), done
+        # in a blink: neither says how fast the problems left will go.
+        if elapsed >= RESUMED_WITHIN_S and not _replayed(row):
             if self._first_fresh is None:
                 self._first_fresh = now
             self._fresh_problems.add(row.problem_id)
@@ -259,6 +263,12 @@ class _ProgressView:
                 f"{tokens / elapsed:.0f} tokens/s{left}"
             ),
         )
+
+
+def _replayed(row: ResultRow) -> bool:
+    """Whether the run store answered every model call of the row (and it made some)."""
+    calls = sum(usage.calls for usage in row.usage.values())
+    return calls > 0 and all(usage.new_calls == 0 for usage in row.usage.values())
 
 
 def _rate(rate: Rate) -> str:
