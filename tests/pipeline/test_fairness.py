@@ -14,6 +14,7 @@ from test_methods import (
     knows_abs,
     responder,
     run_method,
+    shown_programs,
     stages,
 )
 
@@ -134,3 +135,34 @@ def test_the_cost_of_comparisons_is_visible_and_capped(engine: Engine) -> None:
 def test_unknown_selection_rules_are_refused() -> None:
     with pytest.raises(ConfigError, match="weighted-wins, algorithm-1"):
         SolveConfig(selection_rule="best")
+
+
+def test_sstar_leaves_out_candidates_that_fail_on_every_input(engine: Engine) -> None:
+    # No public test, so every candidate is kept, even one that crashes on any input.
+    # The judge tells right from wrong but not right from a crash (as on HumanEval/105
+    # with the 1.5B model): right's one win (1 + 1 votes) ties with the two crashers'
+    # cluster (2), which is larger and would be chosen.
+    crashes = "n = int(input())\nprint({}[n])\n"
+    problem = Problem(id="untested", statement=PROBLEM.statement, kind=ProblemKind.STDIN)
+    pool = [crashes, crashes, RIGHT, WRONG]
+
+    def judge(request: CompletionRequest) -> str:
+        shown = "".join(shown_programs(request))
+        return "Answer: A" if "{}[n]" in shown else knows_abs(request)
+
+    backend = ScriptedBackend(responder(pool, judge=judge))
+    result = run_method("sstar", engine, backend, problem, samples=4, rounds=0)
+    assert result.voters_excluded == (0, 1) and result.program == RIGHT.strip()
+    assert [c.members for c in result.clusters] == [(2,), (3,)]
+    assert len(result.comparisons) == 1 and result.to_dict()["voters_excluded"] == [0, 1]
+    backend = ScriptedBackend(responder(pool, judge=judge))
+    kept = run_method("sstar", engine, backend, problem, samples=4, rounds=0, exclude_broken=False)
+    assert kept.voters_excluded == () and "{}[n]" in (kept.program or "")
+
+
+def test_sstar_keeps_every_candidate_when_all_fail_everywhere(engine: Engine) -> None:
+    crashes = "n = int(input())\nprint({}[n])\n"
+    problem = Problem(id="untested", statement=PROBLEM.statement, kind=ProblemKind.STDIN)
+    backend = ScriptedBackend(responder([crashes], judge=lambda request: "Answer: A"))
+    result = run_method("sstar", engine, backend, problem, samples=2, rounds=0)
+    assert result.voters_excluded == () and result.program == crashes.strip()

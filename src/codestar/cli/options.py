@@ -126,6 +126,7 @@ def llm_config(
 SWITCHES = (
     "selection_rule",
     "prefer_clean",
+    "exclude_broken",
     "mutated_inputs",
     "mutations",
     "input_retry",
@@ -165,6 +166,13 @@ def selection_options(function: F) -> F:
                 help="Among clusters the selection rule leaves tied, choose the one that "
                 "crashed or timed out on the fewest synthesized inputs before a seeded "
                 "random pick.",
+            ),
+            click.option(
+                "--exclude-broken/--no-exclude-broken",
+                default=True,
+                show_default=True,
+                help="Leave out of S*'s choice a candidate that crashed, timed out or "
+                "printed nothing on every synthesized input (unless all did).",
             ),
             click.option(
                 "--mutated-inputs/--no-mutated-inputs",

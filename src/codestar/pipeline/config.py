@@ -63,6 +63,10 @@ class SolveConfig:
     prefer_clean: among clusters the rule leaves tied (on score and size), choose the
         one that failed (crashed, timed out) on the fewest kept inputs before a random
         pick.
+    exclude_broken: a kept candidate that fails on every kept input (crashes, times
+        out, or prints nothing) is left out of S*'s clusters and comparisons, unless
+        every kept candidate is (as majority vote leaves out such voters); with no
+        public test, "kept" says nothing about whether a program runs at all.
     sanitize: for functional problems, drop top-level statements that are not imports,
         definitions or used assignments (the model's own asserts and demo calls).
     canonical_outputs: cluster on outputs canonicalised as the grader compares them.
@@ -86,6 +90,7 @@ class SolveConfig:
     input_retry: bool = True
     selection_rule: str = "weighted-wins"
     prefer_clean: bool = True
+    exclude_broken: bool = True
     sanitize: bool = True
     canonical_outputs: bool = True
     context_tokens: int = 8192

@@ -117,6 +117,23 @@ def _fails_everywhere(outcomes: Sequence[TestOutcome]) -> bool:
     return not any(o.verdict.ran_cleanly and o.output.strip() for o in outcomes)
 
 
+async def _without_broken(
+    run: Run, kept: Sequence[Candidate], parsed: Synthesized, clustering: Clustering
+) -> tuple[Clustering, tuple[int, ...]]:
+    """The clustering of ``kept`` without the candidates that fail on every kept input
+    (crash, time out, or print nothing), and their indices; the clustering as it is when
+    there is no kept input or when no candidate would be left."""
+    excluded = tuple(
+        c.index
+        for c in kept
+        if clustering.inputs and _fails_everywhere(clustering.outcomes[c.index])
+    )
+    if not excluded or len(excluded) == len(kept):
+        return clustering, ()
+    rest = tuple(c for c in kept if c.index not in excluded)
+    return await cluster(run, rest, parsed.inputs, sources=parsed.sources), excluded
+
+
 @register("zero-shot")
 async def zero_shot(run: Run) -> SolveResult:
     """Zero-shot: one sample, returned as is.
@@ -177,16 +194,7 @@ async def majority_vote(run: Run) -> SolveResult:
             program=None, selection=chosen, candidates=candidates, **_input_fields(parsed)
         )
     clustering = await cluster(run, voters, parsed.inputs, sources=parsed.sources)
-    excluded = tuple(
-        c.index
-        for c in voters
-        if clustering.inputs and _fails_everywhere(clustering.outcomes[c.index])
-    )
-    if excluded and len(excluded) < len(voters):
-        kept = tuple(c for c in voters if c.index not in excluded)
-        clustering = await cluster(run, kept, parsed.inputs, sources=parsed.sources)
-    else:
-        excluded = ()
+    clustering, excluded = await _without_broken(run, voters, parsed, clustering)
     run.mark("clusters")
     chosen = selection.largest_cluster(clustering.clusters, run.rng)
     return run.result(
@@ -311,7 +319,9 @@ async def sstar(run: Run) -> SolveResult:
     seeded random choice). Ours differs in: inputs are synthesized while candidates are
     still being debugged, from the model (retried when fewer than 2 parse) *and* as
     mutants of the public inputs; inputs on which most candidates crash are
-    discarded; with no usable input, distinct programs are distinct clusters; every
+    discarded; a kept candidate that fails on every kept input (crashes, times out or
+    prints nothing; ``exclude_broken``) takes no part in the choice unless every one
+    does; with no usable input, distinct programs are distinct clusters; every
     judgement is asked twice with the order swapped and counts only when both agree;
     the judge sees only real outputs, never predicted ones or pass/fail marks, on the
     model's distinguishing inputs and the clustering inputs where the pair differs;
@@ -335,6 +345,9 @@ async def sstar(run: Run) -> SolveResult:
             **_input_fields(parsed),
         )
     clustering = await cluster(run, kept, parsed.inputs, sources=parsed.sources)
+    excluded: tuple[int, ...] = ()
+    if run.config.exclude_broken:
+        clustering, excluded = await _without_broken(run, kept, parsed, clustering)
     run.mark("clusters")
     planned = len(clustering.clusters) * (len(clustering.clusters) - 1) // 2
     pairs = _cluster_pairs(clustering.clusters, run.config.max_comparisons)
@@ -373,6 +386,7 @@ async def sstar(run: Run) -> SolveResult:
         candidates=candidates,
         comparisons=tuple(comparisons),
         comparisons_planned=planned,
+        voters_excluded=excluded,
         **_input_fields(parsed, clustering),
     )
 

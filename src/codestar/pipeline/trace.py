@@ -267,7 +267,8 @@ class SolveResult:
     prompt did not fit the context (each became "no answer", never a failed problem).
     ``comparisons_planned`` is how many cluster pairs there were to compare before any
     cap (each costs one distinguish and two judge calls). ``voters_excluded`` are
-    candidates majority vote left out because they failed on every kept input.
+    candidates majority vote (and S*, with ``exclude_broken``) left out because they
+    failed on every kept input.
     ``uses_hidden_tests`` is True for the oracle: a bound, not a selector.
     """
 
