@@ -184,7 +184,7 @@ def selection_options(function: F) -> F:
             click.option(
                 "--mutations",
                 type=click.IntRange(min=0),
-                default=8,
+                default=24,
                 show_default=True,
                 help="How many mutated inputs at most, e.g. --mutations 4.",
             ),
