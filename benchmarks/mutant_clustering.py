@@ -42,48 +42,22 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from codestar.evaluation.prepare import grading_rule, prepare_problems
 from codestar.execution.engine import Engine
-from codestar.execution.types import Program, ProgramResult
-from codestar.pipeline.config import SolveConfig
-from codestar.pipeline.methods import _fails_everywhere
+from codestar.execution.types import Program
+from codestar.llm.scripted import ScriptedBackend
+from codestar.pipeline.config import Models, SolveConfig
+from codestar.pipeline.methods import _without_broken
 from codestar.pipeline.mutation import mutate_inputs
-from codestar.pipeline.orchestrator import Event
+from codestar.pipeline.orchestrator import Run
 from codestar.pipeline.stages.clustering import Clustering, cluster
+from codestar.pipeline.stages.synthesis import Synthesized
 from codestar.pipeline.trace import Candidate, Round
 from codestar.problems.benchmarks import BenchmarkQuery, load_benchmark
-from codestar.problems.model import Problem, TestCase
 
 
-class _Run:
-    """What `cluster` uses of a pipeline run: the problem, the config, execution."""
-
-    def __init__(self, problem: Problem, engine: Engine, config: SolveConfig) -> None:
-        self.problem, self.engine, self.config = problem, engine, config
-
-    def emit(self, event: Event) -> None:
-        pass
-
-    async def execute_each(
-        self, sources: Sequence[str], tests: Sequence[TestCase]
-    ) -> list[ProgramResult]:
-        async def one(source: str) -> ProgramResult:
-            if not tests:
-                return ProgramResult()
-            program = Program.for_problem(source, self.problem)
-            return await self.engine.arun(program, tests, stop_on_failure=False)
-
-        return list(await asyncio.gather(*(one(s) for s in sources)))
-
-
-async def _clustered(run: _Run, kept: Sequence[Candidate], inputs: Sequence[str]) -> Clustering:
-    clustering = await cluster(run, kept, inputs)  # type: ignore[arg-type]
-    broken = {
-        c.index
-        for c in kept
-        if clustering.inputs and _fails_everywhere(clustering.outcomes[c.index])
-    }
-    if broken and len(broken) < len(kept):
-        rest = [c for c in kept if c.index not in broken]
-        clustering = await cluster(run, rest, inputs)  # type: ignore[arg-type]
+async def _clustered(run: Run, kept: Sequence[Candidate], parsed: Synthesized) -> Clustering:
+    """The clusters S* forms on these inputs, broken candidates left out."""
+    clustering = await cluster(run, kept, parsed.inputs, sources=parsed.sources)
+    clustering, _ = await _without_broken(run, kept, parsed, clustering)
     return clustering
 
 
@@ -146,13 +120,25 @@ async def measure(run_dir: Path, benchmark: str, counts: Sequence[int]) -> dict[
                 for text, source in zip(trace["inputs"], trace["input_sources"], strict=False)
                 if source != "mutation"
             ]
-            run = _Run(problem, engine, SolveConfig())
+            # The model is never asked: only `cluster`'s executions run.
+            run = Run(
+                problem,
+                method="sstar",
+                models=Models(ScriptedBackend([])),
+                engine=engine,
+                config=SolveConfig(),
+            )
             everyone = len(right) == len(kept)
             if not everyone:
                 mixed_ids.append(problem.id)
             for count in counts:
-                mutants = list(mutate_inputs(problem, count=count, seed=0)) if count else []
-                clustering = await _clustered(run, kept, [*model_inputs, *mutants])
+                mutants = mutate_inputs(problem, count=count, seed=0) if count else ()
+                parsed = Synthesized(
+                    completion="",
+                    inputs=(*model_inputs, *mutants),
+                    sources=("model",) * len(model_inputs) + ("mutation",) * len(mutants),
+                )
+                clustering = await _clustered(run, kept, parsed)
                 if everyone:  # all correct: a split only costs comparisons
                     split = float(len(clustering.clusters) > 1)
                     totals[count]["correct_split"] = totals[count].get("correct_split", 0) + split
