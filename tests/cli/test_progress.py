@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from codestar.cli.progress import SolveProgress
@@ -83,15 +85,23 @@ def test_a_live_view_writes_nothing_itself() -> None:
     assert "debug rounds 1" in progress.line() and "- tok/s" in progress.line()
 
 
-def test_eval_lines_without_a_terminal_come_each_minute_with_an_eta(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def eval_view(
+    monkeypatch: pytest.MonkeyPatch, methods: list[str], total: int, *, live: bool = False
+) -> tuple[Clock, Any]:
+    """An eval progress view on a clock the test sets."""
     from codestar.cli import eval as eval_cli
-    from codestar.evaluation.results import ResultRow
 
     clock = Clock()
     monkeypatch.setattr(eval_cli.time, "monotonic", clock)
-    view = eval_cli._ProgressView(["sstar"], total=100, live=False)
+    return clock, eval_cli._ProgressView(methods, total=total, live=live)
+
+
+def test_eval_lines_without_a_terminal_come_each_minute_with_an_eta(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codestar.evaluation.results import ResultRow
+
+    clock, view = eval_view(monkeypatch, ["sstar"], 100)
     for index in range(20):  # read back from the run directory, at once
         view.row(ResultRow(problem_id=f"p{index}", method="sstar", passed=True))
     capsys.readouterr()
@@ -109,13 +119,10 @@ def test_eval_lines_without_a_terminal_come_each_minute_with_an_eta(
 def test_the_eval_eta_is_timed_from_the_first_finished_problem_not_the_start(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from codestar.cli import eval as eval_cli
     from codestar.evaluation.results import ResultRow
 
-    clock = Clock()
-    monkeypatch.setattr(eval_cli.time, "monotonic", clock)
     methods = ["sstar", "zero-shot", "public-only"]
-    view = eval_cli._ProgressView(methods, total=50, live=False)
+    clock, view = eval_view(monkeypatch, methods, 50)
 
     def problem(index: int, at: float) -> str:
         clock.now = at
@@ -137,12 +144,9 @@ def test_the_eval_eta_is_timed_from_the_first_finished_problem_not_the_start(
 def test_the_live_eval_view_puts_the_same_eta_on_its_model_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from codestar.cli import eval as eval_cli
     from codestar.evaluation.results import ResultRow
 
-    clock = Clock()
-    monkeypatch.setattr(eval_cli.time, "monotonic", clock)
-    view = eval_cli._ProgressView(["sstar"], total=10, live=True)
+    clock, view = eval_view(monkeypatch, ["sstar"], 10, live=True)
     assert view._progress is not None and view._totals is not None
     for index, at in enumerate((600.0, 660.0, 720.0)):
         clock.now = at
@@ -156,12 +160,9 @@ def test_the_live_eval_view_puts_the_same_eta_on_its_model_line(
 def test_problems_replayed_from_the_store_do_not_set_the_eval_eta(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from codestar.cli import eval as eval_cli
     from codestar.evaluation.results import ResultRow, StageUsage
 
-    clock = Clock()
-    monkeypatch.setattr(eval_cli.time, "monotonic", clock)
-    view = eval_cli._ProgressView(["sstar"], total=100, live=False)
+    clock, view = eval_view(monkeypatch, ["sstar"], 100)
     replayed = {"sample": StageUsage(calls=4, reused_calls=4)}
     fresh = {"sample": StageUsage(calls=4, reused_calls=1)}
     # The results file was lost: 90 finished problems come back from the store's
