@@ -255,6 +255,7 @@ def test_the_selection_switches_reach_the_run_and_its_manifest(
     switches = [
         "--selection-rule", "algorithm-1", "--no-mutated-inputs", "--mutations", "2",
         "--no-input-retry", "--no-sanitize", "--prompt-variant", "short",
+        "--max-comparisons", "0",
     ]  # fmt: skip
     done = codestar(*eval_args(problems, server, run_dir, "sstar"), *switches, "--json")
     assert done.returncode == 0, done.stderr
@@ -262,6 +263,7 @@ def test_the_selection_switches_reach_the_run_and_its_manifest(
     assert solve["selection_rule"] == "algorithm-1" and solve["prompt_variant"] == "short"
     assert solve["mutated_inputs"] is False and solve["mutations"] == 2
     assert solve["input_retry"] is False and solve["sanitize"] is False
+    assert solve["max_comparisons"] == 0
     # The default run in the same directory is other settings, refused in one line.
     default = codestar(*eval_args(problems, server, run_dir, "sstar"))
     assert default.returncode == 2 and "other settings" in default.stderr

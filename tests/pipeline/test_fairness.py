@@ -130,6 +130,18 @@ def test_the_cost_of_comparisons_is_visible_and_capped(engine: Engine) -> None:
     capped = run_method("sstar", engine, backend, problem, max_comparisons=3)
     assert capped.comparisons_planned == 10 and len(capped.comparisons) == 3
     assert stages(backend).count("judge") == 6
+    # 0 compares nothing: the choice rests on the execution evidence alone.
+    backend = ScriptedBackend(responder(pool, judge=knows_abs))
+    unjudged = run_method("sstar", engine, backend, problem, max_comparisons=0)
+    assert unjudged.comparisons == () and unjudged.comparisons_planned == 10
+    assert "judge" not in stages(backend) and "distinguish" not in stages(backend)
+    assert unjudged.selection.rule == "weighted-wins"
+    assert "seeded random" in unjudged.selection.reason
+
+
+def test_a_negative_comparison_cap_is_refused() -> None:
+    with pytest.raises(ConfigError, match="max_comparisons must be 0 or more"):
+        SolveConfig(max_comparisons=-1)
 
 
 def test_unknown_selection_rules_are_refused() -> None:

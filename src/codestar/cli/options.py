@@ -132,6 +132,7 @@ SWITCHES = (
     "input_retry",
     "sanitize",
     "prompt_variant",
+    "max_comparisons",
 )
 
 
@@ -207,6 +208,15 @@ def selection_options(function: F) -> F:
                 default="default",
                 show_default=True,
                 help="The sampling and debug prompts, e.g. --prompt-variant short.",
+            ),
+            click.option(
+                "--max-comparisons",
+                type=click.IntRange(min=0),
+                default=None,
+                help="Compare at most this many cluster pairs (largest clusters first; "
+                "3 model calls each). Default: every pair, as the paper. 0 compares "
+                "none: the choice rests on cluster sizes and the tie-breaks, e.g. "
+                "--max-comparisons 16.",
             ),
         ],
     )

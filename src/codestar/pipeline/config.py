@@ -43,7 +43,9 @@ class SolveConfig:
         at temperature 0: they are asked once and should be reproducible.
     inputs: how many test inputs the input writer is asked for.
     max_comparisons: a cap on cluster pairs compared (largest clusters first);
-        ``None`` compares every pair, as the paper does.
+        ``None`` compares every pair, as the paper does; ``0`` compares none, so S*
+        chooses on execution evidence alone (cluster sizes, then the tie-breaks): the
+        judge's ablation, and the cheap setting for a judge that decides nothing.
     max_tokens: the completion budget of every request.
     seed: seeds the sampling requests (sample i gets seed + i) and the tie-breaking
         random choices, so a run is reproducible on backends that honour seeds.
@@ -112,9 +114,9 @@ class SolveConfig:
             raise ConfigError(f"temperature must be between 0 and 2, got {self.temperature}")
         if self.inputs < 1:
             raise ConfigError(f"inputs must be at least 1, got {self.inputs}")
-        if self.max_comparisons is not None and self.max_comparisons < 1:
+        if self.max_comparisons is not None and self.max_comparisons < 0:
             raise ConfigError(
-                f"max_comparisons must be at least 1, got {self.max_comparisons}",
+                f"max_comparisons must be 0 or more, got {self.max_comparisons}",
                 hint="leave it unset to compare every pair of clusters",
             )
         if self.max_tokens < 1:
