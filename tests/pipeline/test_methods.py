@@ -134,6 +134,20 @@ def test_sstar_beats_majority_vote_on_a_larger_wrong_cluster(engine: Engine) -> 
     assert stages(backend).count("distinguish") == 1 and stages(backend).count("judge") == 2
 
 
+def test_size_first_compares_only_the_clusters_tied_for_the_largest(engine: Engine) -> None:
+    backend = ScriptedBackend(responder(POOL))
+    result = run_method("sstar", engine, backend, selection_rule="size-first")
+    assert result.program == WRONG.strip()  # the judge would have overturned the majority
+    assert result.comparisons == () and result.comparisons_planned == 0
+    assert "judge" not in stages(backend) and "distinguish" not in stages(backend)
+    tied = [WRONG, RIGHT]
+    backend = ScriptedBackend(responder(tied))
+    result = run_method("sstar", engine, backend, samples=2, selection_rule="size-first")
+    assert result.program is not None and "abs(" in result.program
+    assert len(result.comparisons) == 1 and result.selection.rule == "size-first"
+    assert "most votes" in result.selection.reason
+
+
 def test_a_judge_that_always_says_a_decides_nothing(engine: Engine) -> None:
     backend = ScriptedBackend(responder(POOL, judge=lambda request: "Answer: A"))
     result = run_method("sstar", engine, backend)

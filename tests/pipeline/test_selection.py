@@ -166,3 +166,30 @@ def test_dual_agreement_scores_sets_by_candidates_times_tests() -> None:
     chosen = selection.dual_agreement(passed_by, selection.rng_for(0, "p"))
     assert chosen.candidate == 1 and chosen.rule == "dual-agreement"
     assert dict(chosen.scores) == {0: 3.0, 1: 6.0, 4: 0.0}
+
+
+def test_size_first_never_lets_a_judgement_overturn_a_larger_cluster() -> None:
+    # HumanEval/102 with the 1.5B judge: the singleton won in both orders, wrongly.
+    clusters = [Cluster(0, (0, 1)), Cluster(1, (2,))]
+    comparisons = [_comparison(0, 1, 1)]
+    rng = selection.rng_for(0, "p")
+    weighted = selection.by_wins(clusters, comparisons, rng, rule="weighted-wins")
+    assert weighted.cluster == 1  # 1 + 2 votes against 2 - 2
+    chosen = selection.by_wins(clusters, comparisons, rng, rule="size-first")
+    assert (chosen.cluster, chosen.rule) == (0, "size-first")
+    assert chosen.reason == "cluster 0 is the largest (2 members)"
+
+
+def test_size_first_lets_the_judge_decide_between_the_largest() -> None:
+    clusters = [Cluster(0, (0,)), Cluster(1, (1,)), Cluster(2, (2,))]
+    comparisons = [_comparison(0, 1, 1), _comparison(1, 2, 1), _comparison(0, 2, None)]
+    chosen = selection.by_wins(clusters, comparisons, selection.rng_for(0, "p"), rule="size-first")
+    assert chosen.cluster == 1 and "most votes" in chosen.reason
+    undecided = [_comparison(0, 1, None)]
+    pair = clusters[:2]
+    clean = selection.by_wins(
+        pair, undecided, selection.rng_for(0, "p"), rule="size-first", failures={0: 1, 1: 0}
+    )
+    assert clean.cluster == 1 and "fewest kept inputs (0)" in clean.reason
+    coin = selection.by_wins(pair, undecided, selection.rng_for(0, "p"), rule="size-first")
+    assert "seeded random pick" in coin.reason

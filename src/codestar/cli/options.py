@@ -157,8 +157,9 @@ def selection_options(function: F) -> F:
                 default="weighted-wins",
                 show_default=True,
                 help="How S* picks a cluster: 'weighted-wins' (cluster size as votes plus "
-                "the votes of the clusters it beat) or 'algorithm-1' (the paper: most "
-                "wins), e.g. --selection-rule algorithm-1.",
+                "the votes of the clusters it beat), 'algorithm-1' (the paper: most "
+                "wins) or 'size-first' (the largest cluster; the judge only decides "
+                "between clusters tied for the largest), e.g. --selection-rule size-first.",
             ),
             click.option(
                 "--prefer-clean/--no-prefer-clean",

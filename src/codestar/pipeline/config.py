@@ -26,7 +26,7 @@ from codestar.llm.backend import Backend
 
 Role = Literal["generator", "debugger", "input_writer", "judge"]
 #: How S* turns clusters and judge wins into a choice (see `codestar.pipeline.selection`).
-SELECTION_RULES: tuple[str, ...] = ("weighted-wins", "algorithm-1")
+SELECTION_RULES: tuple[str, ...] = ("weighted-wins", "algorithm-1", "size-first")
 #: The sampling and debug prompt variants (``prompts/<variant>/``; ``default``: the top).
 PROMPT_VARIANTS: tuple[str, ...] = ("default", "short")
 ROLES: tuple[Role, ...] = ("generator", "debugger", "input_writer", "judge")
@@ -62,8 +62,11 @@ class SolveConfig:
     input_retry: when fewer than 2 model inputs parse, ask once more with a shorter,
         stricter prompt at ``temperature`` (and run a generator script the model wrote
         for a stdin problem).
-    selection_rule: ``weighted-wins`` (cluster size as votes plus the votes of the
-        clusters it beat; the default) or ``algorithm-1`` (the paper: most wins).
+    selection_rule: ``weighted-wins`` (the default: cluster size as votes plus the
+        votes of the clusters it beat, so a judgement can overturn a majority),
+        ``algorithm-1`` (the paper: most wins) or ``size-first`` (the largest cluster;
+        the judge only decides between clusters tied for the largest, and only those
+        are compared: fewer calls, and no worse with the embedded models as judges).
     prefer_clean: among clusters the rule leaves tied (on score and size), choose the
         one that failed (crashed, timed out) on the fewest kept inputs before a random
         pick.

@@ -349,8 +349,12 @@ async def sstar(run: Run) -> SolveResult:
     if run.config.exclude_broken:
         clustering, excluded = await _without_broken(run, kept, parsed, clustering)
     run.mark("clusters")
-    planned = len(clustering.clusters) * (len(clustering.clusters) - 1) // 2
-    pairs = _cluster_pairs(clustering.clusters, run.config.max_comparisons)
+    contenders = clustering.clusters
+    if run.config.selection_rule == "size-first":  # the judge only breaks ties in size
+        largest = max(len(c.members) for c in contenders)
+        contenders = tuple(c for c in contenders if len(c.members) == largest)
+    planned = len(contenders) * (len(contenders) - 1) // 2
+    pairs = _cluster_pairs(contenders, run.config.max_comparisons)
     if pairs:
         run.emit(
             Event(

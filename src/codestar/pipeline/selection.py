@@ -13,8 +13,14 @@ cluster from the pairwise comparisons under one of two rules:
   A singleton that beats a 10-member cluster outscores it (11 to 0); a singleton that
   beats another singleton (2) does not outscore a 10-member cluster nobody beat (10).
   Ties by size, then the seeded random choice.
+- ``size-first``: the largest cluster wins outright; the judge only decides between
+  clusters tied for the largest (S* then compares only those), by the same votes, so
+  one judgement can never overturn a size difference. On the embedded models' own
+  pools the judge was right on 15 of the 18 decided comparisons that mattered (1.5B,
+  HumanEval) while the larger of two clusters was the correct one more often still,
+  so a judgement outweighing a size difference cost problems; see docs/results/.
 
-Both rules can break the remaining ties on execution evidence first (``failures``,
+Every rule can break the remaining ties on execution evidence first (``failures``,
 `SolveConfig.prefer_clean`): among clusters tied on score and size, the one whose
 members crashed, timed out or hit a limit on the fewest kept inputs. It is only a
 tie-break, not a score: on HumanEval, correct clusters also crash on synthesized
@@ -100,7 +106,7 @@ def only(candidate: Candidate, *, rule: str = "only-candidate") -> Selection:
 def _best_key(
     keys: Sequence[int],
     scores: Mapping[int, float],
-    sizes: Mapping[int, int],
+    sizes: Mapping[int, float],
     rng: random.Random,
     failures: Mapping[int, int] | None = None,
 ) -> tuple[int, str]:
@@ -202,9 +208,9 @@ def by_wins(
     """
     if not clusters:
         raise ValueError("by_wins needs at least one cluster")
-    if rule not in ("algorithm-1", "weighted-wins"):
+    if rule not in ("algorithm-1", "weighted-wins", "size-first"):
         raise ValueError(f"unknown selection rule {rule!r}")
-    weighted = rule == "weighted-wins"
+    weighted = rule != "algorithm-1"
     scores = weighted_wins(clusters, comparisons) if weighted else wins(clusters, comparisons)
     sizes = {c.index: len(c.members) for c in clusters}
     if len(clusters) == 1:
@@ -226,7 +232,18 @@ def by_wins(
             reason=reason,
             scores=MappingProxyType(scores),
         )
-    key, decided_by = _best_key([c.index for c in clusters], scores, sizes, rng, failures)
+    keys = [c.index for c in clusters]
+    if rule == "size-first":
+        by_size = {k: float(v) for k, v in sizes.items()}
+        key, decided_by = _best_key(keys, by_size, scores, rng, failures)
+        return Selection(
+            candidate=next(c for c in clusters if c.index == key).representative,
+            cluster=key,
+            rule=rule,
+            reason=_size_first_reason(key, decided_by, sizes, scores, failures),
+            scores=MappingProxyType(scores),
+        )
+    key, decided_by = _best_key(keys, scores, sizes, rng, failures)
     chosen = next(c for c in clusters if c.index == key)
     what = "votes (size plus the votes of the clusters it beat)" if weighted else "wins"
     failed = (failures or {}).get(key, 0)
@@ -250,6 +267,30 @@ def by_wins(
         reason=why,
         scores=MappingProxyType(scores),
     )
+
+
+def _size_first_reason(
+    key: int,
+    decided_by: str,
+    sizes: Mapping[int, int],
+    votes: Mapping[int, float],
+    failures: Mapping[int, int] | None,
+) -> str:
+    size = sizes[key]
+    return {
+        "score": f"cluster {key} is the largest ({size} members)",
+        "size": (
+            f"cluster {key} tied for the largest ({size} members) and has the most votes "
+            f"of the judge's comparisons between them ({votes[key]:g})"
+        ),
+        "clean": (
+            f"cluster {key} tied for the largest ({size} members) and on votes, and failed "
+            f"on the fewest kept inputs ({(failures or {}).get(key, 0)})"
+        ),
+        "random": (
+            f"cluster {key} tied for the largest ({size} members) and on votes; seeded random pick"
+        ),
+    }[decided_by]
 
 
 def largest_cluster(clusters: Sequence[Cluster], rng: random.Random) -> Selection:
